@@ -1,0 +1,23 @@
+# Finds every dependency with pkg-config; a missing one stops the configure with one line naming the Debian package.
+find_package(PkgConfig QUIET)
+if(NOT PKG_CONFIG_FOUND)
+  message(FATAL_ERROR "ctrlmap: pkg-config not found: apt-get install pkg-config")
+endif()
+
+function(ctrlmap_require_pkg target module debian_pkg)
+  pkg_check_modules(${target} QUIET IMPORTED_TARGET GLOBAL ${module})
+  if(NOT ${target}_FOUND)
+    message(FATAL_ERROR "ctrlmap: ${module} not found: apt-get install ${debian_pkg}")
+  endif()
+  set(${target}_VERSION "${${target}_VERSION}" PARENT_SCOPE)
+endfunction()
+
+ctrlmap_require_pkg(LILV    lilv-0      liblilv-dev)
+ctrlmap_require_pkg(LIBXML2 libxml-2.0  libxml2-dev)
+ctrlmap_require_pkg(FYAML   libfyaml    libfyaml-dev)
+ctrlmap_require_pkg(JANSSON jansson     libjansson-dev)
+ctrlmap_require_pkg(XXHASH  libxxhash   libxxhash-dev)
+ctrlmap_require_pkg(LV2     lv2         lv2-dev)
+if(BUILD_TESTING)
+  ctrlmap_require_pkg(CMOCKA cmocka     libcmocka-dev)
+endif()

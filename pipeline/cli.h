@@ -1,0 +1,54 @@
+/* cli.h: command-line options. Parsing is a pure function from argv to a PipeOptions, checked against the options a
+ * command accepts, so every accepted and refused command line can be unit-tested without running anything. */
+#ifndef CTRLMAP_CLI_H
+#define CTRLMAP_CLI_H
+
+#include "diag.h"
+#include "status.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef enum { PIPE_FMT_TABLE, PIPE_FMT_JSON } PipeFormat;
+
+/* Every option any command takes. A command lists the ones it accepts (PipeOptionId bits). */
+typedef enum {
+  PIPE_OPT_HELP = 1u << 0,
+  PIPE_OPT_CACHE_DIR = 1u << 1,
+  PIPE_OPT_LV2_PATH = 1u << 2,
+  PIPE_OPT_JOBS = 1u << 3,
+  PIPE_OPT_TIMEOUT = 1u << 4,
+  PIPE_OPT_FORCE = 1u << 5,
+  PIPE_OPT_FORMAT = 1u << 6,
+  PIPE_OPT_PLUGIN = 1u << 7,
+  PIPE_OPT_STRICT = 1u << 8,
+  PIPE_OPT_PERFORMANCE = 1u << 9,
+  PIPE_OPT_PERF_JSON = 1u << 10,
+  PIPE_OPT_LOCK_TIMEOUT = 1u << 11
+} PipeOptionId;
+
+typedef struct {
+  unsigned seen; /* PipeOptionId bits given on the command line */
+  const char *cache_dir, *lv2_path, *plugin, *perf_json;
+  int jobs;
+  double timeout_s;
+  int lock_timeout_ms;
+  bool force, strict, performance, help;
+  PipeFormat format;
+  char **args; /* positional arguments (borrowed from argv) */
+  int n_args;
+} PipeOptions;
+
+/* Parses argv[0..argc) (the words after the command name). `accepted` is the set of PipeOptionId bits, `max_args`
+ * the number of positional arguments allowed (-1: any). On error, a diagnostic says what was wrong and what was
+ * expected, and PIPE_ERR_USAGE is returned. `opts->args` must be freed with pipe_options_release. */
+PipeStatus pipe_options_parse(int argc, char **argv, unsigned accepted, int max_args, PipeOptions *opts,
+                              PipeDiagList *diags);
+void pipe_options_release(PipeOptions *opts);
+
+/* Prints the "Options:" block for the accepted set (used by generated help). */
+void pipe_options_help(unsigned accepted, FILE *out);
+/* For shell completion: the long option names of the accepted set, space-separated, into `out`. */
+void pipe_options_names(unsigned accepted, FILE *out);
+
+#endif

@@ -1,0 +1,194 @@
+/* commands.c: the command table and the dispatcher (git's commands[] and run_builtin, in small). */
+#include "commands.h"
+
+#include "xalloc.h"
+
+#include <libfyaml.h>
+#include <jansson.h>
+#include <libxml/xmlversion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#ifndef CTRLMAP_VERSION
+#define CTRLMAP_VERSION "0.0.0"
+#endif
+#ifndef CTRLMAP_LILV_VERSION
+#define CTRLMAP_LILV_VERSION "?"
+#endif
+
+#define COMMON_OPTS (PIPE_OPT_CACHE_DIR | PIPE_OPT_PERFORMANCE | PIPE_OPT_PERF_JSON | PIPE_OPT_LOCK_TIMEOUT)
+
+static const PipeCommand COMMANDS[] = {
+    {"plugins:extract", pipe_cmd_plugins_extract, PIPE_CMD_CACHE_WRITE,
+     COMMON_OPTS | PIPE_OPT_LV2_PATH | PIPE_OPT_JOBS | PIPE_OPT_TIMEOUT | PIPE_OPT_FORCE | PIPE_OPT_FORMAT |
+         PIPE_OPT_STRICT,
+     0, "", "describe every installed LV2 plugin into the cache (incremental)",
+     "Scans the LV2 path, and describes each plugin whose bundle changed since the last run in a pool of worker\n"
+     "processes: one JSON descriptor per plugin, with each control port's Ardour parameter number. A plugin whose\n"
+     "interrogation crashes or overruns --timeout (default 5 s) is recorded as failed and the run goes on; what\n"
+     "plugins print goes to logs/extract.log in the cache. Exits 0 even when some plugins failed, 1 with --strict."},
+    {"plugins:list", pipe_cmd_plugins_list, PIPE_CMD_CACHE_READ, COMMON_OPTS | PIPE_OPT_PLUGIN | PIPE_OPT_FORMAT, 0,
+     "", "list the described plugins from the cache",
+     "Prints name, URI, class, control inputs/outputs and status of each cached plugin descriptor (run\n"
+     "plugins:extract first), and the last health result when plugins:health has been run."},
+    {"plugins:health", pipe_cmd_plugins_health, PIPE_CMD_CACHE_WRITE,
+     COMMON_OPTS | PIPE_OPT_LV2_PATH | PIPE_OPT_JOBS | PIPE_OPT_TIMEOUT | PIPE_OPT_PLUGIN | PIPE_OPT_FORMAT |
+         PIPE_OPT_STRICT,
+     0, "", "instantiate and run each plugin in isolation, report the unhealthy ones",
+     "Each plugin is instantiated at 48 kHz with the usual host features, every port connected (controls at their\n"
+     "defaults, silent audio), activated, run for one 1024-frame block and freed, in a worker process. Reports ok,\n"
+     "missing-feature, instantiate-failed, crashed (signal), timeout (default 10 s) or non-finite (which output).\n"
+     "Exits 1 when any plugin is unhealthy only with --strict."},
+};
+#define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static const PipeCommand *find_command(const char *name)
+{
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    if (!strcmp(COMMANDS[i].name, name))
+      return &COMMANDS[i];
+  return NULL;
+}
+
+static void print_version(FILE *out)
+{
+  fprintf(out, "ctrlmap %s (lilv %s, libxml2 %s, libfyaml %s, jansson %s, xxhash %u.%u.%u)\n", CTRLMAP_VERSION,
+          CTRLMAP_LILV_VERSION, LIBXML_DOTTED_VERSION, fy_library_version(), jansson_version_str(),
+          XXH_VERSION_MAJOR, XXH_VERSION_MINOR, XXH_VERSION_RELEASE);
+}
+
+static void print_main_help(FILE *out)
+{
+  fprintf(out, "usage: ctrlmap COMMAND [OPTIONS]\n       ctrlmap --help | --version | COMMAND --help\n\n"
+               "Turns the installed LV2 plugins and canonical controller maps into Ardour MIDI binding maps.\n\n"
+               "Commands:\n");
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    fprintf(out, "  %-18s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+  fprintf(out, "\nExit codes: 0 ok, 1 findings, 2 usage error, 3 environment error (cache, files).\n"
+               "Run 'ctrlmap COMMAND --help' for a command's options.\n");
+}
+
+static void print_command_help(const PipeCommand *c, FILE *out)
+{
+  fprintf(out, "usage: ctrlmap %s [OPTIONS]%s%s\n\n%s.\n\n%s\n\n", c->name, *c->args_usage ? " " : "",
+          c->args_usage, c->summary, c->description);
+  pipe_options_help(c->options, out);
+}
+
+/* `ctrlmap --complete [CMD]`: words for the bash/zsh completion scripts. */
+static int complete_words(int argc, char **argv)
+{
+  const PipeCommand *c = argc > 2 ? find_command(argv[2]) : NULL;
+  if (c) {
+    pipe_options_names(c->options, stdout);
+    return PIPE_EXIT_OK;
+  }
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    printf("%s%s", i ? " " : "", COMMANDS[i].name);
+  printf(" --help --version\n");
+  return PIPE_EXIT_OK;
+}
+
+void pipe_print_diags(PipeCtx *ctx)
+{
+  fflush(ctx->out);
+  pipe_diags_print(ctx->diags, stderr);
+}
+
+void pipe_print_json(PipeCtx *ctx, json_t *value)
+{
+  json_dumpf(value, ctx->out, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+  fputc('\n', ctx->out);
+  json_decref(value);
+}
+
+static int open_cache(const PipeCommand *c, PipeCtx *ctx)
+{
+  if (!(c->flags & (PIPE_CMD_CACHE_WRITE | PIPE_CMD_CACHE_READ)))
+    return PIPE_EXIT_OK;
+  ctx->cache_dir = ctx->opts->cache_dir ? pipe_xstrdup(ctx->opts->cache_dir) : cache_default_dir();
+  PipeStatus st;
+  CacheMode mode = c->flags & PIPE_CMD_CACHE_WRITE ? CACHE_WRITE : CACHE_READ;
+  ctx->store = cache_open(ctx->cache_dir, mode, ctx->opts->lock_timeout_ms, &st, ctx->diags);
+  return ctx->store ? PIPE_EXIT_OK : PIPE_EXIT_ENV;
+}
+
+static int finish_performance(PipeCtx *ctx)
+{
+  if (ctx->opts->performance)
+    pipe_perf_print(ctx->perf, stderr);
+  if (ctx->opts->perf_json && pipe_perf_write_json(ctx->perf, ctx->opts->perf_json, ctx->diags) != PIPE_OK)
+    return PIPE_EXIT_ENV;
+  return PIPE_EXIT_OK;
+}
+
+static int run_command(const PipeCommand *c, int argc, char **argv)
+{
+  PipeOptions opts;
+  PipeCtx ctx = {.opts = &opts, .diags = pipe_diags_new(), .out = stdout, .tty = isatty(STDERR_FILENO)};
+  int rc = PIPE_EXIT_USAGE;
+  if (pipe_options_parse(argc, argv, c->options, c->max_args, &opts, ctx.diags) != PIPE_OK) {
+    pipe_diags_print(ctx.diags, stderr);
+    fprintf(stderr, "usage: ctrlmap %s [OPTIONS]%s%s\n", c->name, *c->args_usage ? " " : "", c->args_usage);
+    goto done;
+  }
+  if (opts.help) {
+    print_command_help(c, stdout);
+    rc = PIPE_EXIT_OK;
+    goto done;
+  }
+  ctx.perf = pipe_perf_new(c->name);
+  rc = open_cache(c, &ctx);
+  if (rc == PIPE_EXIT_OK)
+    rc = c->handler(&ctx);
+  int prc = finish_performance(&ctx);
+  if (rc == PIPE_EXIT_OK)
+    rc = prc;
+  pipe_print_diags(&ctx);
+  /* A command whose output could not be written (a full disk, a closed pipe) has not succeeded. */
+  if ((fflush(stdout) != 0 || ferror(stdout)) && rc == PIPE_EXIT_OK) {
+    fprintf(stderr, "ctrlmap: error writing output\n");
+    rc = PIPE_EXIT_ENV;
+  }
+done:
+  cache_close(ctx.store);
+  free(ctx.cache_dir);
+  pipe_perf_free(ctx.perf);
+  pipe_diags_free(ctx.diags);
+  pipe_options_release(&opts);
+  return rc;
+}
+
+int pipe_main(int argc, char **argv)
+{
+  if (argc < 2) {
+    print_main_help(stderr);
+    return PIPE_EXIT_USAGE;
+  }
+  const char *w = argv[1];
+  if (!strcmp(w, "--help") || !strcmp(w, "-h") || !strcmp(w, "help")) {
+    const PipeCommand *c = argc > 2 ? find_command(argv[2]) : NULL;
+    if (c)
+      print_command_help(c, stdout);
+    else
+      print_main_help(stdout);
+    return PIPE_EXIT_OK;
+  }
+  if (!strcmp(w, "--version") || !strcmp(w, "-V")) {
+    print_version(stdout);
+    return PIPE_EXIT_OK;
+  }
+  if (!strcmp(w, "--complete"))
+    return complete_words(argc, argv);
+  const PipeCommand *c = find_command(w);
+  if (!c) {
+    fprintf(stderr, "ctrlmap: '%s' is not a ctrlmap command; commands are:", w);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+      fprintf(stderr, " %s", COMMANDS[i].name);
+    fprintf(stderr, "\n");
+    return PIPE_EXIT_USAGE;
+  }
+  return run_command(c, argc - 2, argv + 2);
+}

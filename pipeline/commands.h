@@ -1,0 +1,65 @@
+/* commands.h: the command table. Every command is one row; the dispatcher, `ctrlmap --help`, `ctrlmap CMD --help`
+ * and shell completion are all generated from it. */
+#ifndef CTRLMAP_COMMANDS_H
+#define CTRLMAP_COMMANDS_H
+
+#include "../cache/cache.h"
+#include "cli.h"
+#include "diag.h"
+#include "perf.h"
+
+#include <stdio.h>
+
+/* Exit codes (README "Exit codes"). */
+enum {
+  PIPE_EXIT_OK = 0,
+  PIPE_EXIT_FINDINGS = 1, /* the command ran and found problems */
+  PIPE_EXIT_USAGE = 2,    /* bad command line */
+  PIPE_EXIT_ENV = 3       /* the environment failed: cache unusable or locked, file system error */
+};
+
+/* What the dispatcher sets up for a handler, per the command's flags. */
+enum {
+  PIPE_CMD_CACHE_WRITE = 1u << 0, /* open the cache locked for writing */
+  PIPE_CMD_CACHE_READ = 1u << 1   /* open the cache with a shared lock */
+};
+
+typedef struct {
+  PipeOptions *opts;
+  PipeDiagList *diags;
+  PipePerf *perf; /* always present; printed only with --performance */
+  CacheStore *store;
+  char *cache_dir;
+  FILE *out;
+  bool tty; /* stderr is a terminal: progress may be drawn */
+} PipeCtx;
+
+typedef struct PipeCommand {
+  const char *name;
+  int (*handler)(PipeCtx *ctx);
+  unsigned flags;
+  unsigned options; /* accepted PipeOptionId bits */
+  int max_args;
+  const char *args_usage; /* e.g. "[PATHS...]", or "" */
+  const char *summary;
+  const char *description; /* a paragraph for CMD --help */
+} PipeCommand;
+
+/* Runs ctrlmap with the process arguments; returns the exit code. */
+int pipe_main(int argc, char **argv);
+
+/* Draws a progress bar on stderr (only called when it is a terminal). */
+void pipe_progress(void *ctx, size_t done, size_t total, const char *label);
+void pipe_progress_end(PipeCtx *ctx);
+
+/* Handlers (cmd_*.c). */
+int pipe_cmd_plugins_extract(PipeCtx *ctx);
+int pipe_cmd_plugins_list(PipeCtx *ctx);
+int pipe_cmd_plugins_health(PipeCtx *ctx);
+
+/* Prints diagnostics the way every command does: to stderr, as "file:line:col: severity: message [code]". */
+void pipe_print_diags(PipeCtx *ctx);
+/* Writes a JSON value to ctx->out, indented, with a final newline. Takes a reference. */
+void pipe_print_json(PipeCtx *ctx, json_t *value);
+
+#endif

@@ -1,0 +1,33 @@
+/* fsx.h: file-system helpers every writer shares: atomic replace, whole-file reads, directory creation, locks. */
+#ifndef CTRLMAP_FSX_H
+#define CTRLMAP_FSX_H
+
+#include "diag.h"
+#include "status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Creates `path` and its missing parents (mode 0755). */
+PipeStatus pipe_fs_mkdirs(const char *path, PipeDiagList *diags);
+
+/* Replaces `path` with `len` bytes of `data`: written to a temporary file in the same directory, then renamed over
+ * `path`, so readers and a killed writer only ever see the old file or the new one. With `durable`, the data is
+ * fsync'd before the rename (for files whose loss would cost more than a rebuild). */
+PipeStatus pipe_fs_write_atomic(const char *path, const void *data, size_t len, bool durable, PipeDiagList *diags);
+
+/* Reads a whole file into an owned, NUL-terminated buffer. Files larger than `max_len` are refused. */
+PipeStatus pipe_fs_read(const char *path, size_t max_len, char **data, size_t *len, PipeDiagList *diags);
+
+/* Removes temporary files that a killed writer left in `dir` (names containing ".tmp."). */
+void pipe_fs_sweep_temps(const char *dir);
+
+/* Takes an flock(2) on `path` (created if missing), shared or exclusive, waiting up to `timeout_ms` (negative:
+ * forever). The lock dies with the process, so a killed run never leaves a stale lock. Returns the lock fd in *fd. */
+PipeStatus pipe_fs_lock(const char *path, bool exclusive, int timeout_ms, int *fd, PipeDiagList *diags);
+void pipe_fs_unlock(int fd); /* -1 is a no-op */
+
+/* Joins two path parts with exactly one '/'. Owned result. */
+char *pipe_path_join(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,57 @@
+/* pool.h (internal to plugins/): a pool of forked worker processes that run jobs in isolation. A job that crashes
+ * its worker or overruns its deadline is reported and the worker replaced; the run goes on. */
+#ifndef CTRLMAP_PLUG_POOL_H
+#define CTRLMAP_PLUG_POOL_H
+
+#include "../pipeline/diag.h"
+#include "../pipeline/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+  PLUG_JOB_OK,      /* the worker returned a result (the payload) */
+  PLUG_JOB_CRASHED, /* killed by a signal (res.signal) */
+  PLUG_JOB_EXITED,  /* exited (res.exit_code) while running the job */
+  PLUG_JOB_TIMEOUT, /* overran the deadline and was killed */
+  PLUG_JOB_PROTOCOL /* sent something that is not a result */
+} PlugJobOutcome;
+
+typedef struct {
+  PlugJobOutcome outcome;
+  int signal;
+  int exit_code;
+  const char *payload; /* borrowed; NUL-terminated; only for PLUG_JOB_OK */
+  size_t payload_len;
+  double ms; /* wall time from dispatch to result */
+} PlugJobResult;
+
+/* A job's result text, built in the worker. */
+typedef struct {
+  char *data;
+  size_t len, cap;
+} PlugBuf;
+
+void plug_buf_append(PlugBuf *buf, const char *data, size_t len);
+
+typedef struct {
+  int workers;      /* > 0 */
+  double timeout_s; /* per job; > 0 */
+  int output_fd;    /* the workers' stdout and stderr go here; -1: /dev/null */
+  /* In a new worker, once, after fork. May be NULL. */
+  void (*child_init)(void *ctx);
+  /* In a worker: runs job `job` and appends its result text to `out`. */
+  void (*run)(void *ctx, size_t job, PlugBuf *out);
+  /* In the parent, in completion order. */
+  void (*done)(void *ctx, size_t job, const PlugJobResult *res);
+  void *ctx;
+} PlugPoolOpts;
+
+/* Runs jobs 0..n_jobs-1. Jobs reach workers by index, so the job table must be in memory before the call (workers
+ * inherit it at fork). Returns PIPE_ERR_CHILD only when no worker can be started at all. */
+PipeStatus plug_pool_run(const PlugPoolOpts *opts, size_t n_jobs, PipeDiagList *diags);
+
+/* "SIGSEGV" for SIGSEGV...; a static string. */
+const char *plug_signal_name(int sig);
+
+#endif

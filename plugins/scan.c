@@ -1,0 +1,153 @@
+/* scan.c: LV2 path resolution, bundle discovery and world loading. */
+#include "plug_internal.h"
+
+#include "../pipeline/fsx.h"
+#include "../pipeline/xalloc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *plug_lv2_path(const char *explicit_path)
+{
+  if (explicit_path && *explicit_path)
+    return pipe_xstrdup(explicit_path);
+  const char *env = getenv("LV2_PATH");
+  return pipe_xstrdup(env && *env ? env : PLUG_DEFAULT_LV2_PATH);
+}
+
+static char *expand_home(const char *dir)
+{
+  const char *home = getenv("HOME");
+  if (dir[0] == '~' && (dir[1] == '/' || dir[1] == '\0') && home)
+    return pipe_xasprintf("%s%s", home, dir + 1);
+  return pipe_xstrdup(dir);
+}
+
+static int cmp_strs(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends the bundles of one LV2 directory, sorted by name. */
+static void scan_dir(const char *dir, PlugBundle **out, size_t *n, size_t *cap)
+{
+  DIR *d = opendir(dir);
+  if (!d)
+    return;
+  char **names = NULL;
+  size_t nn = 0, ncap = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.')
+      continue;
+    char *manifest = pipe_xasprintf("%s/manifest.ttl", e->d_name);
+    if (faccessat(dirfd(d), manifest, R_OK, 0) == 0) {
+      pipe_grow((void **)&names, &ncap, nn + 1, sizeof(char *));
+      names[nn++] = pipe_xstrdup(e->d_name);
+    }
+    free(manifest);
+  }
+  closedir(d);
+  if (nn)
+    qsort(names, nn, sizeof(char *), cmp_strs);
+  for (size_t i = 0; i < nn; i++) {
+    char *path = pipe_xasprintf("%s/%s/", dir, names[i]);
+    pipe_grow((void **)out, cap, *n + 1, sizeof(PlugBundle));
+    (*out)[*n] = (PlugBundle){.path = path};
+    if (cache_fingerprint_dir(path, &(*out)[*n].fp) == PIPE_OK)
+      (*n)++;
+    else
+      free(path);
+    free(names[i]);
+  }
+  free(names);
+}
+
+PlugBundle *plug_scan_bundles(const char *lv2_path, size_t *n)
+{
+  PlugBundle *out = NULL;
+  size_t cap = 0;
+  *n = 0;
+  char *copy = pipe_xstrdup(lv2_path), *save = NULL;
+  for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+    char *dir = expand_home(tok);
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+      dir[--len] = '\0';
+    scan_dir(dir, &out, n, &cap);
+    free(dir);
+  }
+  free(copy);
+  return out;
+}
+
+void plug_bundles_free(PlugBundle *bundles, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free(bundles[i].path);
+  free(bundles);
+}
+
+int plug_log_open(const char *path)
+{
+  return path ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
+}
+
+LilvWorld *plug_world_load(const char *lv2_path, int log_fd)
+{
+  LilvWorld *world = lilv_world_new();
+  LilvNode *path = lilv_new_string(world, lv2_path);
+  lilv_world_set_option(world, LILV_OPTION_LV2_PATH, path);
+  lilv_node_free(path);
+  /* lilv reports Turtle errors on stderr; they belong in the log, not in the user's terminal. */
+  fflush(stderr);
+  int saved = dup(STDERR_FILENO);
+  int sink = log_fd >= 0 ? log_fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
+  dup2(sink, STDERR_FILENO);
+  lilv_world_load_all(world);
+  fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  if (sink != log_fd)
+    close(sink);
+  return world;
+}
+
+char *plug_uri_dir(const char *file_uri)
+{
+  char *path = lilv_file_uri_parse(file_uri, NULL);
+  if (!path)
+    return NULL;
+  char *slash = strrchr(path, '/');
+  char *dir = NULL;
+  if (slash) {
+    size_t len = (size_t)(slash - path) + 1;
+    dir = pipe_xmalloc(len + 1);
+    memcpy(dir, path, len);
+    dir[len] = '\0';
+  }
+  lilv_free(path);
+  return dir;
+}
+
+static bool contains_nocase(const char *hay, const char *needle)
+{
+  if (!hay)
+    return false;
+  size_t n = strlen(needle);
+  for (; *hay; hay++)
+    if (strncasecmp(hay, needle, n) == 0)
+      return true;
+  return n == 0;
+}
+
+bool plug_filter_match(const char *filter, const char *uri, const char *name)
+{
+  return !filter || contains_nocase(uri, filter) || contains_nocase(name, filter);
+}
