@@ -17,8 +17,8 @@
 typedef struct CacheStore CacheStore;
 
 typedef enum {
-  CACHE_READ,  /* shared lock: readers never see a half-updated index */
-  CACHE_WRITE  /* exclusive lock: one writer at a time */
+  CACHE_READ, /* shared lock: readers never see a half-updated index */
+  CACHE_WRITE /* exclusive lock: one writer at a time */
 } CacheMode;
 
 /* The default cache directory: $XDG_CACHE_HOME/ctrlmap, else $HOME/.cache/ctrlmap. Owned. */

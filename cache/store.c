@@ -130,8 +130,7 @@ PipeStatus cache_doc_decode(const char *data, size_t len, const char *kind, cons
   return PIPE_OK;
 }
 
-PipeStatus cache_doc_load(const CacheStore *store, const char *rel, const char *kind, json_t **doc,
-                          PipeDiagList *diags)
+PipeStatus cache_doc_load(const CacheStore *store, const char *rel, const char *kind, json_t **doc, PipeDiagList *diags)
 {
   *doc = NULL;
   char *path = cache_path(store, rel);
@@ -154,7 +153,12 @@ PipeStatus cache_doc_save(const CacheStore *store, const char *rel, const char *
   size_t len = 0;
   char *data = cache_doc_encode(kind, doc, &len);
   char *path = cache_path(store, rel);
-  PipeStatus st = pipe_fs_write_atomic(path, data, len, true, diags);
+  char *slash = strrchr(path, '/');
+  *slash = '\0';
+  PipeStatus st = pipe_fs_mkdirs(path, diags);
+  *slash = '/';
+  if (st == PIPE_OK)
+    st = pipe_fs_write_atomic(path, data, len, true, diags);
   free(path);
   free(data);
   return st;

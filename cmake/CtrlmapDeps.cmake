@@ -13,6 +13,7 @@ function(ctrlmap_require_pkg target module debian_pkg)
 endfunction()
 
 ctrlmap_require_pkg(LILV    lilv-0      liblilv-dev)
+ctrlmap_require_pkg(SERD    serd-0      libserd-dev)  # lilv's own Turtle reader (a liblilv-dev dependency)
 ctrlmap_require_pkg(LIBXML2 libxml-2.0  libxml2-dev)
 ctrlmap_require_pkg(FYAML   libfyaml    libfyaml-dev)
 ctrlmap_require_pkg(JANSSON jansson     libjansson-dev)

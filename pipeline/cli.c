@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { ARG_NONE, ARG_STRING, ARG_INT, ARG_SECONDS, ARG_FORMAT } ArgKind;
+typedef enum { ARG_NONE, ARG_STRING, ARG_INT, ARG_SECONDS, ARG_FORMAT, ARG_ENGINE } ArgKind;
 
 typedef struct {
   PipeOptionId id;
@@ -32,6 +32,8 @@ static const OptSpec OPTS[] = {
     {PIPE_OPT_STRICT, "strict", 0, ARG_NONE, NULL, "exit 1 on any finding, warnings included"},
     {PIPE_OPT_PERFORMANCE, "performance", 0, ARG_NONE, NULL, "print timing, percentiles, memory and cache figures"},
     {PIPE_OPT_PERF_JSON, "performance-json", 0, ARG_STRING, "FILE", "also write the performance report as JSON"},
+    {PIPE_OPT_ENGINE, "engine", 0, ARG_ENGINE, "stream|lilv",
+     "how plugin Turtle is read: stream (default, fast) or lilv (lilv's store, the reference)"},
     {PIPE_OPT_LOCK_TIMEOUT, "lock-timeout", 0, ARG_SECONDS, "SECONDS",
      "how long to wait for another ctrlmap to release the cache (default 60)"},
 };
@@ -87,6 +89,13 @@ static bool parse_value(const OptSpec *o, const char *v, PipeOptions *opts, Pipe
       return false;
     }
     opts->format = !strcmp(v, "json") ? PIPE_FMT_JSON : PIPE_FMT_TABLE;
+    return true;
+  case ARG_ENGINE:
+    if (strcmp(v, "stream") && strcmp(v, "lilv")) {
+      pipe_diag_add(diags, PIPE_SEV_ERROR, "usage", NULL, 0, 0, "--engine: '%s' is not one of stream, lilv", v);
+      return false;
+    }
+    opts->engine_lilv = !strcmp(v, "lilv");
     return true;
   case ARG_STRING:
     if (o->id == PIPE_OPT_CACHE_DIR)

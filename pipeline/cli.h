@@ -24,7 +24,8 @@ typedef enum {
   PIPE_OPT_STRICT = 1u << 8,
   PIPE_OPT_PERFORMANCE = 1u << 9,
   PIPE_OPT_PERF_JSON = 1u << 10,
-  PIPE_OPT_LOCK_TIMEOUT = 1u << 11
+  PIPE_OPT_LOCK_TIMEOUT = 1u << 11,
+  PIPE_OPT_ENGINE = 1u << 12
 } PipeOptionId;
 
 typedef struct {
@@ -34,6 +35,7 @@ typedef struct {
   double timeout_s;
   int lock_timeout_ms;
   bool force, strict, performance, help;
+  bool engine_lilv; /* --engine lilv */
   PipeFormat format;
   char **args; /* positional arguments (borrowed from argv) */
   int n_args;

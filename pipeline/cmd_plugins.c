@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define HEALTH_DOC "plugins/health"
+#define HEALTH_DOC  "plugins/health"
 #define HEALTH_KIND "plugin-health"
 
 static bool str_is(const json_t *j, const char *s)
@@ -31,11 +31,11 @@ static json_t *extract_report_json(const PlugExtractReport *r, const char *cache
 
 static void print_extract_report(PipeCtx *ctx, const PlugExtractReport *r)
 {
-  fprintf(ctx->out, "plugins: %zu installed, %zu described now, %zu from cache, %zu removed, %zu failed\n",
-          r->plugins, r->extracted, r->cached, r->removed, r->failed);
+  fprintf(ctx->out, "plugins: %zu installed, %zu described now, %zu from cache, %zu removed, %zu failed\n", r->plugins,
+          r->extracted, r->cached, r->removed, r->failed);
   size_t i;
   json_t *f;
-  json_array_foreach (r->failures, i, f)
+  json_array_foreach(r->failures, i, f)
     fprintf(ctx->out, "  failed: %s: %s\n", json_string_value(json_object_get(f, "uri")),
             json_string_value(json_object_get(f, "error")));
   fprintf(ctx->out, "cache: %s\n", ctx->cache_dir);
@@ -43,8 +43,12 @@ static void print_extract_report(PipeCtx *ctx, const PlugExtractReport *r)
 
 int pipe_cmd_plugins_extract(PipeCtx *ctx)
 {
-  PlugExtractOpts o = {.lv2_path = ctx->opts->lv2_path, .jobs = ctx->opts->jobs, .timeout_s = ctx->opts->timeout_s,
-                       .force = ctx->opts->force, .progress = ctx->tty ? pipe_progress : NULL};
+  PlugExtractOpts o = {.lv2_path = ctx->opts->lv2_path,
+                       .engine = ctx->opts->engine_lilv ? PLUG_ENGINE_LILV : PLUG_ENGINE_STREAM,
+                       .jobs = ctx->opts->jobs,
+                       .timeout_s = ctx->opts->timeout_s,
+                       .force = ctx->opts->force,
+                       .progress = ctx->tty ? pipe_progress : NULL};
   PlugExtractReport *r = NULL;
   PipeStatus st = plug_extract(ctx->store, &o, ctx->perf, &r, ctx->diags);
   pipe_progress_end(ctx);
@@ -73,25 +77,25 @@ static json_t *list_rows(PipeCtx *ctx, json_t *index, json_t *health)
   json_t *rows = json_array();
   const char *uri;
   json_t *e;
-  json_object_foreach (plug_index_entries(index), uri, e) {
+  json_object_foreach(plug_index_entries(index), uri, e) {
     const char *name = json_string_value(json_object_get(e, "name"));
     if (!plug_filter_match(ctx->opts->plugin, uri, name))
       continue;
-    json_t *row = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:O}", "uri", uri, "name",
-                            json_object_get(e, "name") ? json_object_get(e, "name") : json_null(), "class",
-                            json_object_get(e, "class") ? json_object_get(e, "class") : json_null(), "control_in",
-                            json_object_get(e, "control_in") ? json_object_get(e, "control_in") : json_null(),
-                            "control_out",
-                            json_object_get(e, "control_out") ? json_object_get(e, "control_out") : json_null(),
-                            "status", json_object_get(e, "status"), "bundle",
-                            json_object_get(e, "bundle") ? json_object_get(e, "bundle") : json_null());
+    json_t *row =
+        json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:O}", "uri", uri, "name",
+                  json_object_get(e, "name") ? json_object_get(e, "name") : json_null(), "class",
+                  json_object_get(e, "class") ? json_object_get(e, "class") : json_null(), "control_in",
+                  json_object_get(e, "control_in") ? json_object_get(e, "control_in") : json_null(), "control_out",
+                  json_object_get(e, "control_out") ? json_object_get(e, "control_out") : json_null(), "status",
+                  json_object_get(e, "status"), "bundle",
+                  json_object_get(e, "bundle") ? json_object_get(e, "bundle") : json_null());
     if (json_object_get(e, "error"))
       json_object_set(row, "error", json_object_get(e, "error"));
     json_t *h = json_object_get(health, uri);
     if (h && json_equal(json_object_get(h, "fp"), json_object_get(e, "fp")))
-      json_object_set_new(row, "health", json_pack("{s:O, s:O}", "status", json_object_get(h, "status"), "detail",
-                                                  json_object_get(h, "detail") ? json_object_get(h, "detail")
-                                                                               : json_null()));
+      json_object_set_new(row, "health",
+                          json_pack("{s:O, s:O}", "status", json_object_get(h, "status"), "detail",
+                                    json_object_get(h, "detail") ? json_object_get(h, "detail") : json_null()));
     json_array_append_new(rows, row);
   }
   size_t n = json_array_size(rows);
@@ -126,7 +130,7 @@ static void print_list_table(PipeCtx *ctx, json_t *rows)
   fprintf(ctx->out, "%-32s %-20s %4s %4s %-12s %s\n", "NAME", "CLASS", "IN", "OUT", "STATUS", "URI");
   size_t i;
   json_t *r;
-  json_array_foreach (rows, i, r) {
+  json_array_foreach(rows, i, r) {
     json_t *h = json_object_get(r, "health");
     const char *st = json_string_value(json_object_get(r, "status"));
     if (str_is(json_object_get(r, "status"), "ok") && h)
@@ -171,7 +175,7 @@ static void print_health_table(PipeCtx *ctx, json_t *results)
   json_t *r, *tally = json_object();
   bool all = ctx->opts->plugin != NULL; /* a filtered run shows every row; a full run only the problems */
   fprintf(ctx->out, "%-18s %-8s %-50s %s\n", "STATUS", "MS", "PLUGIN", "DETAIL");
-  json_array_foreach (results, i, r) {
+  json_array_foreach(results, i, r) {
     const char *st = json_string_value(json_object_get(r, "status"));
     json_object_set_new(tally, st, json_integer(json_integer_value(json_object_get(tally, st)) + 1));
     n_ok += !strcmp(st, "ok");
@@ -185,7 +189,7 @@ static void print_health_table(PipeCtx *ctx, json_t *results)
   const char *k;
   json_t *v;
   const char *sep = " ";
-  json_object_foreach (tally, k, v) {
+  json_object_foreach(tally, k, v) {
     fprintf(ctx->out, "%s%lld %s", sep, (long long)json_integer_value(v), k);
     sep = ", ";
   }
@@ -203,7 +207,7 @@ static void save_health(PipeCtx *ctx, json_t *index, json_t *results)
   }
   size_t i;
   json_t *r;
-  json_array_foreach (results, i, r) {
+  json_array_foreach(results, i, r) {
     const char *uri = json_string_value(json_object_get(r, "uri"));
     json_t *fp = json_object_get(json_object_get(plug_index_entries(index), uri), "fp");
     json_t *h = json_pack("{s:O, s:O}", "status", json_object_get(r, "status"), "fp", fp ? fp : json_null());
@@ -222,15 +226,19 @@ int pipe_cmd_plugins_health(PipeCtx *ctx)
   cache_mkdir(ctx->store, "logs", ctx->diags);
   char *log_path = cache_path(ctx->store, "logs/health.log");
   unlink(log_path);
-  PlugHealthOpts o = {.lv2_path = ctx->opts->lv2_path, .filter = ctx->opts->plugin, .jobs = ctx->opts->jobs,
-                      .timeout_s = ctx->opts->timeout_s, .log_path = log_path,
-                      .names = plug_index_entries(index), .progress = ctx->tty ? pipe_progress : NULL};
+  PlugHealthOpts o = {.lv2_path = ctx->opts->lv2_path,
+                      .filter = ctx->opts->plugin,
+                      .jobs = ctx->opts->jobs,
+                      .timeout_s = ctx->opts->timeout_s,
+                      .log_path = log_path,
+                      .names = plug_index_entries(index),
+                      .progress = ctx->tty ? pipe_progress : NULL};
   PipeStatus st = plug_health(&o, ctx->perf, &results, ctx->diags);
   pipe_progress_end(ctx);
   free(log_path);
   size_t i, bad = 0;
   json_t *r;
-  json_array_foreach (results, i, r)
+  json_array_foreach(results, i, r)
     bad += !str_is(json_object_get(r, "status"), "ok");
   save_health(ctx, index, results);
   if (ctx->opts->format == PIPE_FMT_JSON)

@@ -23,14 +23,14 @@
 static const PipeCommand COMMANDS[] = {
     {"plugins:extract", pipe_cmd_plugins_extract, PIPE_CMD_CACHE_WRITE,
      COMMON_OPTS | PIPE_OPT_LV2_PATH | PIPE_OPT_JOBS | PIPE_OPT_TIMEOUT | PIPE_OPT_FORCE | PIPE_OPT_FORMAT |
-         PIPE_OPT_STRICT,
+         PIPE_OPT_STRICT | PIPE_OPT_ENGINE,
      0, "", "describe every installed LV2 plugin into the cache (incremental)",
      "Scans the LV2 path, and describes each plugin whose bundle changed since the last run in a pool of worker\n"
      "processes: one JSON descriptor per plugin, with each control port's Ardour parameter number. A plugin whose\n"
      "interrogation crashes or overruns --timeout (default 5 s) is recorded as failed and the run goes on; what\n"
      "plugins print goes to logs/extract.log in the cache. Exits 0 even when some plugins failed, 1 with --strict."},
-    {"plugins:list", pipe_cmd_plugins_list, PIPE_CMD_CACHE_READ, COMMON_OPTS | PIPE_OPT_PLUGIN | PIPE_OPT_FORMAT, 0,
-     "", "list the described plugins from the cache",
+    {"plugins:list", pipe_cmd_plugins_list, PIPE_CMD_CACHE_READ, COMMON_OPTS | PIPE_OPT_PLUGIN | PIPE_OPT_FORMAT, 0, "",
+     "list the described plugins from the cache",
      "Prints name, URI, class, control inputs/outputs and status of each cached plugin descriptor (run\n"
      "plugins:extract first), and the last health result when plugins:health has been run."},
     {"plugins:health", pipe_cmd_plugins_health, PIPE_CMD_CACHE_WRITE,
@@ -55,8 +55,8 @@ static const PipeCommand *find_command(const char *name)
 static void print_version(FILE *out)
 {
   fprintf(out, "ctrlmap %s (lilv %s, libxml2 %s, libfyaml %s, jansson %s, xxhash %u.%u.%u)\n", CTRLMAP_VERSION,
-          CTRLMAP_LILV_VERSION, LIBXML_DOTTED_VERSION, fy_library_version(), jansson_version_str(),
-          XXH_VERSION_MAJOR, XXH_VERSION_MINOR, XXH_VERSION_RELEASE);
+          CTRLMAP_LILV_VERSION, LIBXML_DOTTED_VERSION, fy_library_version(), jansson_version_str(), XXH_VERSION_MAJOR,
+          XXH_VERSION_MINOR, XXH_VERSION_RELEASE);
 }
 
 static void print_main_help(FILE *out)
@@ -72,8 +72,8 @@ static void print_main_help(FILE *out)
 
 static void print_command_help(const PipeCommand *c, FILE *out)
 {
-  fprintf(out, "usage: ctrlmap %s [OPTIONS]%s%s\n\n%s.\n\n%s\n\n", c->name, *c->args_usage ? " " : "",
-          c->args_usage, c->summary, c->description);
+  fprintf(out, "usage: ctrlmap %s [OPTIONS]%s%s\n\n%s.\n\n%s\n\n", c->name, *c->args_usage ? " " : "", c->args_usage,
+          c->summary, c->description);
   pipe_options_help(c->options, out);
 }
 

@@ -17,7 +17,7 @@
 char *pipe_path_join(const char *a, const char *b)
 {
   size_t la = strlen(a);
-  while (la > 1 && a[la - 1] == '/')
+  while (la > 0 && a[la - 1] == '/')
     la--;
   while (*b == '/')
     b++;

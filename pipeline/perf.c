@@ -143,7 +143,8 @@ static PhaseFigures figures(const Phase *ph)
   f.wall_ms = (double)ph->wall_ns / 1e6;
   f.cpu_ms = ph->cpu_ms;
   double *s = pipe_xmalloc((ph->n_items + 1) * sizeof(double));
-  memcpy(s, ph->items, ph->n_items * sizeof(double));
+  if (ph->n_items) /* items is NULL in a phase without items: memcpy(s, NULL, 0) is undefined */
+    memcpy(s, ph->items, ph->n_items * sizeof(double));
   qsort(s, ph->n_items, sizeof(double), cmp_double);
   f.p50 = pipe_percentile(s, ph->n_items, 50);
   f.p95 = pipe_percentile(s, ph->n_items, 95);
@@ -193,13 +194,14 @@ void pipe_perf_print(const PipePerf *perf, FILE *out)
 static json_t *phase_json(const Phase *ph)
 {
   PhaseFigures f = figures(ph);
-  json_t *o = json_pack("{s:s, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}", "name", ph->name, "wall_ms",
-                        f.wall_ms, "cpu_ms", f.cpu_ms, "items", (json_int_t)ph->n_items, "failed",
-                        (json_int_t)ph->n_failed, "items_per_s", f.rate, "p50_ms", f.p50, "p95_ms", f.p95, "p99_ms",
-                        f.p99, "max_ms", f.max, "error_rate", f.error_rate);
+  json_t *o =
+      json_pack("{s:s, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}", "name", ph->name, "wall_ms", f.wall_ms,
+                "cpu_ms", f.cpu_ms, "items", (json_int_t)ph->n_items, "failed", (json_int_t)ph->n_failed, "items_per_s",
+                f.rate, "p50_ms", f.p50, "p95_ms", f.p95, "p99_ms", f.p99, "max_ms", f.max, "error_rate", f.error_rate);
   if (ph->has_cache)
-    json_object_set_new(o, "cache", json_pack("{s:I, s:I, s:f}", "hits", (json_int_t)ph->hits, "misses",
-                                              (json_int_t)ph->misses, "hit_ratio", f.hit_ratio));
+    json_object_set_new(o, "cache",
+                        json_pack("{s:I, s:I, s:f}", "hits", (json_int_t)ph->hits, "misses", (json_int_t)ph->misses,
+                                  "hit_ratio", f.hit_ratio));
   return o;
 }
 

@@ -1,38 +1,13 @@
 /* describe.c: one plugin's LV2 data -> its JSON descriptor. Each query below is a lookup in lilv's store, and there
  * are ~33k control ports on a Debian system, so the describer asks each port only for what it needs: one property
  * query classified locally rather than one query per property, and unit details memoised per unit. */
-#include "plug_internal.h"
+#include "describe.h"
 
 #include "../pipeline/xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define LV2_NS "http://lv2plug.in/ns/lv2core#"
-#define PPROPS_NS "http://lv2plug.in/ns/ext/port-props#"
-#define ATOM_NS "http://lv2plug.in/ns/ext/atom#"
-#define UNITS_NS "http://lv2plug.in/ns/extensions/units#"
-#define PG_NS "http://lv2plug.in/ns/ext/port-groups#"
-#define RDFS_NS "http://www.w3.org/2000/01/rdf-schema#"
-#define PATCH_NS "http://lv2plug.in/ns/ext/patch#"
-#define RSZ_NS "http://lv2plug.in/ns/ext/resize-port#"
-#define DOAP_NS "http://usefulinc.com/ns/doap#"
-#define EV_NS "http://lv2plug.in/ns/ext/event#"
-
-typedef struct {
-  char *uri;
-  json_t *unit; /* {uri, symbol, label} */
-} UnitMemo;
-
-struct PlugNodes {
-  LilvNode *input, *output, *control, *audio, *atom, *cv, *event;
-  LilvNode *unit, *unit_symbol, *rdfs_label, *lv2_name, *lv2_symbol, *group, *designation;
-  LilvNode *minor, *micro, *doap_name, *writable, *readable, *range, *lv2_default, *lv2_minimum, *lv2_maximum;
-  LilvNode *buffer_type, *supports, *min_size, *range_steps, *display_priority;
-  UnitMemo *units;
-  size_t n_units, cap_units;
-};
 
 PlugNodes *plug_nodes_new(LilvWorld *w)
 {
@@ -54,6 +29,10 @@ PlugNodes *plug_nodes_new(LilvWorld *w)
   n->minor = lilv_new_uri(w, LV2_NS "minorVersion");
   n->micro = lilv_new_uri(w, LV2_NS "microVersion");
   n->doap_name = lilv_new_uri(w, DOAP_NS "name");
+  n->maintainer = lilv_new_uri(w, DOAP_NS "maintainer");
+  n->foaf_name = lilv_new_uri(w, FOAF_NS "name");
+  n->foaf_mbox = lilv_new_uri(w, FOAF_NS "mbox");
+  n->foaf_homepage = lilv_new_uri(w, FOAF_NS "homepage");
   n->writable = lilv_new_uri(w, PATCH_NS "writable");
   n->readable = lilv_new_uri(w, PATCH_NS "readable");
   n->range = lilv_new_uri(w, RDFS_NS "range");
@@ -72,11 +51,14 @@ void plug_nodes_free(PlugNodes *n)
 {
   if (!n)
     return;
-  LilvNode *all[] = {n->input, n->output, n->control, n->audio, n->atom, n->cv, n->event, n->unit,
-                     n->unit_symbol, n->rdfs_label, n->lv2_name, n->lv2_symbol, n->group, n->designation,
-                     n->minor, n->micro, n->doap_name, n->writable, n->readable, n->range, n->lv2_default,
-                     n->lv2_minimum, n->lv2_maximum, n->buffer_type, n->supports, n->min_size, n->range_steps,
-                     n->display_priority};
+  LilvNode *all[] = {n->input,       n->output,      n->control,     n->audio,
+                     n->atom,        n->cv,          n->event,       n->unit,
+                     n->unit_symbol, n->rdfs_label,  n->lv2_name,    n->lv2_symbol,
+                     n->group,       n->designation, n->minor,       n->micro,
+                     n->doap_name,   n->writable,    n->readable,    n->range,
+                     n->lv2_default, n->lv2_minimum, n->lv2_maximum, n->buffer_type,
+                     n->supports,    n->min_size,    n->range_steps, n->display_priority,
+                     n->maintainer,  n->foaf_name,   n->foaf_mbox,   n->foaf_homepage};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     lilv_node_free(all[i]);
   for (size_t i = 0; i < n->n_units; i++) {
@@ -97,15 +79,10 @@ static json_t *take_str(LilvNode *node)
   return j ? j : json_null();
 }
 
-/* A numeric literal as JSON, keeping the precision of its Turtle text (lilv's float accessor would round to
- * float). Integral values are written as integers. */
-static json_t *num_json(const LilvNode *node)
+json_t *plug_desc_number(const char *text, bool is_int)
 {
-  if (!node || !lilv_node_is_literal(node))
-    return json_null();
-  if (lilv_node_is_int(node))
-    return json_integer(lilv_node_as_int(node));
-  const char *text = lilv_node_as_string(node);
+  if (is_int)
+    return json_integer(strtol(text, NULL, 10)); /* what lilv_node_as_int gives */
   char *end = NULL;
   double v = strtod(text, &end);
   if (end == text || !isfinite(v))
@@ -115,6 +92,15 @@ static json_t *num_json(const LilvNode *node)
   return json_real(v);
 }
 
+/* A numeric literal as JSON, keeping the precision of its Turtle text (lilv's float accessor would round to
+ * float). Integral values are written as integers. */
+static json_t *num_json(const LilvNode *node)
+{
+  if (!node || !lilv_node_is_literal(node))
+    return json_null();
+  return plug_desc_number(lilv_node_as_string(node), lilv_node_is_int(node));
+}
+
 static json_t *take_num(LilvNode *node)
 {
   json_t *j = num_json(node);
@@ -122,8 +108,35 @@ static json_t *take_num(LilvNode *node)
   return j;
 }
 
+/* lilv hands multiple values back in an order that varies from run to run; taking the least (URIs before blank
+ * nodes before literals, then by text, as sord orders them) makes every choice repeatable. Takes `values`. */
+static LilvNode *pick(LilvNodes *values)
+{
+  const LilvNode *best = NULL;
+  LILV_FOREACH(nodes, i, values) {
+    const LilvNode *v = lilv_nodes_get(values, i);
+    int tv = lilv_node_is_uri(v) ? 0 : lilv_node_is_blank(v) ? 1 : 2;
+    int tb = !best ? 3 : lilv_node_is_uri(best) ? 0 : lilv_node_is_blank(best) ? 1 : 2;
+    if (tv < tb || (tv == tb && strcmp(lilv_node_as_string(v), lilv_node_as_string(best)) < 0))
+      best = v;
+  }
+  LilvNode *r = best ? lilv_node_duplicate(best) : NULL;
+  lilv_nodes_free(values);
+  return r;
+}
+
+static LilvNode *port_get(const LilvPlugin *p, const LilvPort *port, const LilvNode *pred)
+{
+  return pick(lilv_port_get_value(p, port, pred));
+}
+
+static LilvNode *world_get(LilvWorld *w, const LilvNode *s, const LilvNode *pred)
+{
+  return pick(lilv_world_find_nodes(w, s, pred, NULL));
+}
+
 /* URIs in LV2's own namespaces are written by local name ("toggled"); others in full. */
-static const char *short_name(const char *uri)
+const char *plug_desc_short_name(const char *uri)
 {
   static const char *const ns[] = {LV2_NS, PPROPS_NS};
   for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
@@ -132,7 +145,7 @@ static const char *short_name(const char *uri)
   return uri;
 }
 
-static void set_if(json_t *obj, const char *key, json_t *val)
+void plug_desc_set_if(json_t *obj, const char *key, json_t *val)
 {
   if (val && !json_is_null(val))
     json_object_set_new(obj, key, val);
@@ -143,7 +156,7 @@ static void set_if(json_t *obj, const char *key, json_t *val)
 static json_t *node_list(LilvNodes *nodes)
 {
   json_t *a = json_array();
-  LILV_FOREACH (nodes, i, nodes)
+  LILV_FOREACH(nodes, i, nodes)
     json_array_append_new(a, json_string(lilv_node_as_string(lilv_nodes_get(nodes, i))));
   lilv_nodes_free(nodes);
   return a;
@@ -155,7 +168,7 @@ static int cmp_json_str(const void *a, const void *b)
 }
 
 /* Sorted copy, so descriptors do not depend on lilv's store order. */
-static json_t *sorted_strings(json_t *arr)
+json_t *plug_desc_sorted_strings(json_t *arr)
 {
   size_t n = json_array_size(arr);
   json_t **items = pipe_xmalloc((n + 1) * sizeof(json_t *));
@@ -172,22 +185,34 @@ static json_t *sorted_strings(json_t *arr)
 
 /* ---- ports ---- */
 
+json_t *plug_desc_unit_memo(PlugNodes *n, const char *uri)
+{
+  for (size_t i = 0; i < n->n_units; i++)
+    if (!strcmp(n->units[i].uri, uri))
+      return json_incref(n->units[i].unit);
+  return NULL;
+}
+
+void plug_desc_unit_remember(PlugNodes *n, const char *uri, json_t *unit)
+{
+  pipe_grow((void **)&n->units, &n->cap_units, n->n_units + 1, sizeof(UnitMemo));
+  n->units[n->n_units++] = (UnitMemo){pipe_xstrdup(uri), json_incref(unit)};
+}
+
 static json_t *unit_json(LilvWorld *w, PlugNodes *n, const LilvNode *unit)
 {
   bool is_uri = lilv_node_is_uri(unit);
   const char *key = lilv_node_as_string(unit);
-  for (size_t i = 0; is_uri && i < n->n_units; i++)
-    if (!strcmp(n->units[i].uri, key))
-      return json_incref(n->units[i].unit);
-  json_t *j = json_object();
+  json_t *j = is_uri ? plug_desc_unit_memo(n, key) : NULL;
+  if (j)
+    return j;
+  j = json_object();
   if (is_uri)
     json_object_set_new(j, "uri", json_string(key));
-  set_if(j, "symbol", take_str(lilv_world_get(w, unit, n->unit_symbol, NULL)));
-  set_if(j, "label", take_str(lilv_world_get(w, unit, n->rdfs_label, NULL)));
-  if (is_uri) {
-    pipe_grow((void **)&n->units, &n->cap_units, n->n_units + 1, sizeof(UnitMemo));
-    n->units[n->n_units++] = (UnitMemo){pipe_xstrdup(key), json_incref(j)};
-  }
+  plug_desc_set_if(j, "symbol", take_str(world_get(w, unit, n->unit_symbol)));
+  plug_desc_set_if(j, "label", take_str(world_get(w, unit, n->rdfs_label)));
+  if (is_uri)
+    plug_desc_unit_remember(n, key, j);
   return j;
 }
 
@@ -196,24 +221,59 @@ static json_t *group_json(LilvWorld *w, PlugNodes *n, const LilvNode *group)
   json_t *j = json_object();
   if (lilv_node_is_uri(group))
     json_object_set_new(j, "uri", json_string(lilv_node_as_string(group)));
-  set_if(j, "symbol", take_str(lilv_world_get(w, group, n->lv2_symbol, NULL)));
-  LilvNode *label = lilv_world_get(w, group, n->rdfs_label, NULL);
-  set_if(j, "label", take_str(label ? label : lilv_world_get(w, group, n->lv2_name, NULL)));
+  plug_desc_set_if(j, "symbol", take_str(world_get(w, group, n->lv2_symbol)));
+  LilvNode *label = world_get(w, group, n->rdfs_label);
+  plug_desc_set_if(j, "label", take_str(label ? label : world_get(w, group, n->lv2_name)));
   return j;
 }
 
 static int cmp_scale_point(const void *a, const void *b)
 {
-  json_t *x = json_object_get(*(json_t *const *)a, "value"), *y = json_object_get(*(json_t *const *)b, "value");
-  double dx = json_number_value(x), dy = json_number_value(y);
-  return (dx > dy) - (dx < dy);
+  json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+  double dx = json_number_value(json_object_get(x, "value")), dy = json_number_value(json_object_get(y, "value"));
+  if (dx != dy)
+    return (dx > dy) - (dx < dy);
+  return strcmp(json_string_value(json_object_get(x, "label")), json_string_value(json_object_get(y, "label")));
+}
+
+static int cmp_by_uri(const void *a, const void *b)
+{
+  return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "uri")),
+                json_string_value(json_object_get(*(json_t *const *)b, "uri")));
+}
+
+/* Sorts an array of objects in place (lilv returns multi-valued properties in an order that varies by run). */
+static json_t *sort_objects(json_t *arr, int (*cmp)(const void *, const void *))
+{
+  size_t n = json_array_size(arr);
+  if (n < 2)
+    return arr;
+  json_t **items = pipe_xmalloc(n * sizeof(json_t *));
+  for (size_t i = 0; i < n; i++)
+    items[i] = json_incref(json_array_get(arr, i));
+  qsort(items, n, sizeof(json_t *), cmp);
+  json_array_clear(arr);
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(arr, items[i]);
+  free(items);
+  return arr;
+}
+
+json_t *plug_desc_sort_scale_points(json_t *arr)
+{
+  return sort_objects(arr, cmp_scale_point);
+}
+
+json_t *plug_desc_sort_by_uri(json_t *arr)
+{
+  return sort_objects(arr, cmp_by_uri);
 }
 
 static json_t *scale_points_json(const LilvPlugin *p, const LilvPort *port)
 {
   LilvScalePoints *sps = lilv_port_get_scale_points(p, port);
   json_t *a = json_array();
-  LILV_FOREACH (scale_points, i, sps) {
+  LILV_FOREACH(scale_points, i, sps) {
     const LilvScalePoint *sp = lilv_scale_points_get(sps, i);
     json_t *v = num_json(lilv_scale_point_get_value(sp));
     const LilvNode *label = lilv_scale_point_get_label(sp);
@@ -224,18 +284,7 @@ static json_t *scale_points_json(const LilvPlugin *p, const LilvPort *port)
     json_array_append_new(a, json_pack("{s:o, s:s}", "value", v, "label", label ? lilv_node_as_string(label) : ""));
   }
   lilv_scale_points_free(sps);
-  size_t n = json_array_size(a);
-  if (n > 1) {
-    json_t **items = pipe_xmalloc(n * sizeof(json_t *));
-    for (size_t i = 0; i < n; i++)
-      items[i] = json_incref(json_array_get(a, i));
-    qsort(items, n, sizeof(json_t *), cmp_scale_point);
-    json_array_clear(a);
-    for (size_t i = 0; i < n; i++)
-      json_array_append_new(a, items[i]);
-    free(items);
-  }
-  return a;
+  return plug_desc_sort_scale_points(a);
 }
 
 static void add_control_fields(LilvWorld *w, PlugNodes *n, const LilvPlugin *p, const LilvPort *port, json_t *j)
@@ -245,25 +294,25 @@ static void add_control_fields(LilvWorld *w, PlugNodes *n, const LilvPlugin *p, 
   json_object_set_new(j, "default", take_num(def));
   json_object_set_new(j, "minimum", take_num(min));
   json_object_set_new(j, "maximum", take_num(max));
-  LilvNode *unit = lilv_port_get(p, port, n->unit);
+  LilvNode *unit = port_get(p, port, n->unit);
   json_object_set_new(j, "unit", unit ? unit_json(w, n, unit) : json_null());
   lilv_node_free(unit);
   json_t *props = json_array();
   LilvNodes *pn = lilv_port_get_properties(p, port);
-  LILV_FOREACH (nodes, i, pn)
-    json_array_append_new(props, json_string(short_name(lilv_node_as_string(lilv_nodes_get(pn, i)))));
+  LILV_FOREACH(nodes, i, pn)
+    json_array_append_new(props, json_string(plug_desc_short_name(lilv_node_as_string(lilv_nodes_get(pn, i)))));
   lilv_nodes_free(pn);
-  json_object_set_new(j, "properties", sorted_strings(props));
+  json_object_set_new(j, "properties", plug_desc_sorted_strings(props));
   json_object_set_new(j, "scale_points", scale_points_json(p, port));
-  set_if(j, "range_steps", take_num(lilv_port_get(p, port, n->range_steps)));
-  set_if(j, "display_priority", take_num(lilv_port_get(p, port, n->display_priority)));
+  plug_desc_set_if(j, "range_steps", take_num(port_get(p, port, n->range_steps)));
+  plug_desc_set_if(j, "display_priority", take_num(port_get(p, port, n->display_priority)));
 }
 
 static void add_atom_fields(PlugNodes *n, const LilvPlugin *p, const LilvPort *port, json_t *j)
 {
-  set_if(j, "buffer_type", take_str(lilv_port_get(p, port, n->buffer_type)));
-  json_object_set_new(j, "supports", sorted_strings(node_list(lilv_port_get_value(p, port, n->supports))));
-  set_if(j, "minimum_size", take_num(lilv_port_get(p, port, n->min_size)));
+  plug_desc_set_if(j, "buffer_type", take_str(port_get(p, port, n->buffer_type)));
+  json_object_set_new(j, "supports", plug_desc_sorted_strings(node_list(lilv_port_get_value(p, port, n->supports))));
+  plug_desc_set_if(j, "minimum_size", take_num(port_get(p, port, n->min_size)));
 }
 
 static const char *port_kind(PlugNodes *n, const LilvPlugin *p, const LilvPort *port)
@@ -281,11 +330,7 @@ static const char *port_kind(PlugNodes *n, const LilvPlugin *p, const LilvPort *
   return "unknown";
 }
 
-typedef struct {
-  json_int_t audio_in, audio_out, control_in, control_out, atom_in, atom_out, cv_in, cv_out, other;
-} PortCounts;
-
-static void count_port(PortCounts *c, const char *kind, bool in)
+void plug_desc_count_port(PlugPortCounts *c, const char *kind, bool in)
 {
   json_int_t *slot = !strcmp(kind, "control") ? (in ? &c->control_in : &c->control_out)
                      : !strcmp(kind, "audio") ? (in ? &c->audio_in : &c->audio_out)
@@ -295,10 +340,18 @@ static void count_port(PortCounts *c, const char *kind, bool in)
   (*slot)++;
 }
 
+json_t *plug_desc_counts_json(const PlugPortCounts *c, json_int_t ardour_params)
+{
+  return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "audio_in", c->audio_in, "audio_out",
+                   c->audio_out, "control_in", c->control_in, "control_out", c->control_out, "atom_in", c->atom_in,
+                   "atom_out", c->atom_out, "cv_in", c->cv_in, "cv_out", c->cv_out, "other", c->other, "ardour_params",
+                   ardour_params);
+}
+
 /* Ardour numbers plugin parameters by position among all control ports, inputs and outputs alike, in port-index
  * order (LV2Plugin::nth_parameter); /route/plugin/parameter takes that number, 1-based. Only inputs can be driven. */
 static json_t *port_json(LilvWorld *w, PlugNodes *n, const LilvPlugin *p, uint32_t index, json_int_t *ardour_param,
-                         PortCounts *counts)
+                         PlugPortCounts *counts)
 {
   const LilvPort *port = lilv_plugin_get_port_by_index(p, index);
   const char *kind = port_kind(n, p, port);
@@ -306,11 +359,11 @@ static json_t *port_json(LilvWorld *w, PlugNodes *n, const LilvPlugin *p, uint32
   json_t *j = json_pack("{s:I, s:s, s:o, s:s, s:s}", "index", (json_int_t)index, "symbol",
                         lilv_node_as_string(lilv_port_get_symbol(p, port)), "name",
                         take_str(lilv_port_get_name(p, port)), "kind", kind, "direction", in ? "input" : "output");
-  count_port(counts, kind, in);
-  LilvNode *desig = lilv_port_get(p, port, n->designation);
-  set_if(j, "designation", desig ? json_string(short_name(lilv_node_as_string(desig))) : NULL);
+  plug_desc_count_port(counts, kind, in);
+  LilvNode *desig = port_get(p, port, n->designation);
+  plug_desc_set_if(j, "designation", desig ? json_string(plug_desc_short_name(lilv_node_as_string(desig))) : NULL);
   lilv_node_free(desig);
-  LilvNode *group = lilv_port_get(p, port, n->group);
+  LilvNode *group = port_get(p, port, n->group);
   if (group)
     json_object_set_new(j, "group", group_json(w, n, group));
   lilv_node_free(group);
@@ -336,25 +389,24 @@ static json_t *parameters_json(LilvWorld *w, PlugNodes *n, const LilvPlugin *p)
   LilvNodes *rd = lilv_world_find_nodes(w, uri, n->readable, NULL);
   LilvNodes *sets[2] = {wr, rd};
   for (int s = 0; s < 2; s++) {
-    LILV_FOREACH (nodes, i, sets[s]) {
+    LILV_FOREACH(nodes, i, sets[s]) {
       const LilvNode *param = lilv_nodes_get(sets[s], i);
       bool writable = lilv_nodes_contains(wr, param);
       if (s == 1 && writable)
         continue; /* already listed as writable */
-      json_t *j = json_pack("{s:s, s:o, s:o, s:s, s:b}", "uri", lilv_node_as_string(param), "label",
-                            take_str(lilv_world_get(w, param, n->rdfs_label, NULL)), "range",
-                            take_str(lilv_world_get(w, param, n->range, NULL)), "access",
-                            writable ? (lilv_nodes_contains(rd, param) ? "read-write" : "write") : "read",
-                            "bindable", 0);
-      set_if(j, "default", take_num(lilv_world_get(w, param, n->lv2_default, NULL)));
-      set_if(j, "minimum", take_num(lilv_world_get(w, param, n->lv2_minimum, NULL)));
-      set_if(j, "maximum", take_num(lilv_world_get(w, param, n->lv2_maximum, NULL)));
+      json_t *j = json_pack(
+          "{s:s, s:o, s:o, s:s, s:b}", "uri", lilv_node_as_string(param), "label",
+          take_str(world_get(w, param, n->rdfs_label)), "range", take_str(world_get(w, param, n->range)), "access",
+          writable ? (lilv_nodes_contains(rd, param) ? "read-write" : "write") : "read", "bindable", 0);
+      plug_desc_set_if(j, "default", take_num(world_get(w, param, n->lv2_default)));
+      plug_desc_set_if(j, "minimum", take_num(world_get(w, param, n->lv2_minimum)));
+      plug_desc_set_if(j, "maximum", take_num(world_get(w, param, n->lv2_maximum)));
       json_array_append_new(a, j);
     }
   }
   lilv_nodes_free(wr);
   lilv_nodes_free(rd);
-  return a;
+  return plug_desc_sort_by_uri(a);
 }
 
 static json_t *file_path_json(const LilvNode *uri)
@@ -365,12 +417,22 @@ static json_t *file_path_json(const LilvNode *uri)
   return j;
 }
 
-static json_t *author_json(const LilvPlugin *p)
+/* lilv_plugin_get_author: the plugin's doap:maintainer, else its project's, with repeatable choices. */
+static json_t *author_json(LilvWorld *w, PlugNodes *n, const LilvPlugin *p)
 {
   json_t *j = json_object();
-  set_if(j, "name", take_str(lilv_plugin_get_author_name(p)));
-  set_if(j, "email", take_str(lilv_plugin_get_author_email(p)));
-  set_if(j, "homepage", take_str(lilv_plugin_get_author_homepage(p)));
+  LilvNode *author = world_get(w, lilv_plugin_get_uri(p), n->maintainer);
+  if (!author) {
+    LilvNode *proj = lilv_plugin_get_project(p);
+    author = proj ? world_get(w, proj, n->maintainer) : NULL;
+    lilv_node_free(proj);
+  }
+  if (author) {
+    plug_desc_set_if(j, "name", take_str(world_get(w, author, n->foaf_name)));
+    plug_desc_set_if(j, "email", take_str(world_get(w, author, n->foaf_mbox)));
+    plug_desc_set_if(j, "homepage", take_str(world_get(w, author, n->foaf_homepage)));
+  }
+  lilv_node_free(author);
   return j;
 }
 
@@ -382,7 +444,7 @@ static json_t *project_json(LilvWorld *w, PlugNodes *n, const LilvPlugin *p)
   json_t *j = json_object();
   if (lilv_node_is_uri(proj))
     json_object_set_new(j, "uri", json_string(lilv_node_as_string(proj)));
-  set_if(j, "name", take_str(lilv_world_get(w, proj, n->doap_name, NULL)));
+  plug_desc_set_if(j, "name", take_str(world_get(w, proj, n->doap_name)));
   lilv_node_free(proj);
   return j;
 }
@@ -394,29 +456,29 @@ json_t *plug_describe(LilvWorld *w, PlugNodes *n, const LilvPlugin *p)
   json_t *d = json_pack("{s:i, s:s, s:o}", "format", PLUG_DESC_FORMAT, "uri", lilv_node_as_uri(uri), "name",
                         take_str(lilv_plugin_get_name(p)));
   const LilvNode *cls_label = lilv_plugin_class_get_label(cls);
-  json_object_set_new(d, "class", json_pack("{s:s, s:s}", "uri", lilv_node_as_uri(lilv_plugin_class_get_uri(cls)),
-                                            "label", cls_label ? lilv_node_as_string(cls_label) : ""));
-  json_object_set_new(d, "author", author_json(p));
+  json_object_set_new(d, "class",
+                      json_pack("{s:s, s:s}", "uri", lilv_node_as_uri(lilv_plugin_class_get_uri(cls)), "label",
+                                cls_label ? lilv_node_as_string(cls_label) : ""));
+  json_object_set_new(d, "author", author_json(w, n, p));
   json_object_set_new(d, "project", project_json(w, n, p));
-  json_object_set_new(d, "version", json_pack("{s:o, s:o}", "minor", take_num(lilv_world_get(w, uri, n->minor, NULL)),
-                                              "micro", take_num(lilv_world_get(w, uri, n->micro, NULL))));
+  json_object_set_new(d, "version",
+                      json_pack("{s:o, s:o}", "minor", take_num(world_get(w, uri, n->minor)), "micro",
+                                take_num(world_get(w, uri, n->micro))));
   json_object_set_new(d, "bundle", file_path_json(lilv_plugin_get_bundle_uri(p)));
   json_object_set_new(d, "binary", file_path_json(lilv_plugin_get_library_uri(p)));
-  json_object_set_new(d, "required_features", sorted_strings(node_list(lilv_plugin_get_required_features(p))));
-  json_object_set_new(d, "optional_features", sorted_strings(node_list(lilv_plugin_get_optional_features(p))));
-  json_object_set_new(d, "extension_data", sorted_strings(node_list(lilv_plugin_get_extension_data(p))));
+  json_object_set_new(d, "required_features",
+                      plug_desc_sorted_strings(node_list(lilv_plugin_get_required_features(p))));
+  json_object_set_new(d, "optional_features",
+                      plug_desc_sorted_strings(node_list(lilv_plugin_get_optional_features(p))));
+  json_object_set_new(d, "extension_data", plug_desc_sorted_strings(node_list(lilv_plugin_get_extension_data(p))));
   json_t *ports = json_array();
   json_int_t ardour_param = 0;
-  PortCounts c = {0};
+  PlugPortCounts c = {0};
   uint32_t n_ports = lilv_plugin_get_num_ports(p);
   for (uint32_t i = 0; i < n_ports; i++)
     json_array_append_new(ports, port_json(w, n, p, i, &ardour_param, &c));
   json_object_set_new(d, "ports", ports);
   json_object_set_new(d, "parameters", parameters_json(w, n, p));
-  json_object_set_new(d, "counts",
-                      json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "audio_in", c.audio_in,
-                                "audio_out", c.audio_out, "control_in", c.control_in, "control_out", c.control_out,
-                                "atom_in", c.atom_in, "atom_out", c.atom_out, "cv_in", c.cv_in, "cv_out", c.cv_out,
-                                "other", c.other, "ardour_params", ardour_param));
+  json_object_set_new(d, "counts", plug_desc_counts_json(&c, ardour_param));
   return d;
 }

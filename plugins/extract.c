@@ -2,6 +2,7 @@
  * parsed); otherwise the manifests are loaded once in this process, and the plugins that need it are described in
  * forked workers, which write their descriptors straight into the cache. */
 #include "plug_internal.h"
+#include "graph.h"
 #include "pool.h"
 
 #include "../pipeline/fsx.h"
@@ -14,10 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define INDEX_DOC "plugins/index"
-#define INDEX_KIND "plugin-index"
-#define DESC_DIR "plugins/desc"
-#define EXTRACT_LOG "logs/extract.log"
+#define INDEX_DOC         "plugins/index"
+#define INDEX_KIND        "plugin-index"
+#define DESC_DIR          "plugins/desc"
+#define EXTRACT_LOG       "logs/extract.log"
 #define DEFAULT_TIMEOUT_S 5.0
 /* Descriptors of the largest Debian plugins are ~1 MB; this only bounds a corrupt file. */
 #define DESC_MAX (64u * 1024 * 1024)
@@ -88,16 +89,14 @@ static bool desc_file_current(const CacheStore *store, json_t *entry)
     return false;
   char *path = cache_path(store, file);
   struct stat sb;
-  bool ok = stat(path, &sb) == 0 &&
-            (json_int_t)sb.st_size == json_integer_value(json_object_get(entry, "size")) &&
+  bool ok = stat(path, &sb) == 0 && (json_int_t)sb.st_size == json_integer_value(json_object_get(entry, "size")) &&
             (json_int_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec ==
                 json_integer_value(json_object_get(entry, "mtime_ns"));
   free(path);
   return ok;
 }
 
-PipeStatus plug_desc_load(const CacheStore *store, json_t *index, const char *uri, json_t **desc,
-                          PipeDiagList *diags)
+PipeStatus plug_desc_load(const CacheStore *store, json_t *index, const char *uri, json_t **desc, PipeDiagList *diags)
 {
   *desc = NULL;
   json_t *entry = json_object_get(plug_index_entries(index), uri);
@@ -130,9 +129,9 @@ static json_t *summary_of(const json_t *desc)
 {
   json_t *counts = json_object_get(desc, "counts");
   return json_pack("{s:O, s:O, s:O, s:O, s:O, s:I}", "name", json_object_get(desc, "name"), "class",
-                   json_object_get(json_object_get(desc, "class"), "label"), "bundle",
-                   json_object_get(desc, "bundle"), "control_in", json_object_get(counts, "control_in"),
-                   "control_out", json_object_get(counts, "control_out"), "ports",
+                   json_object_get(json_object_get(desc, "class"), "label"), "bundle", json_object_get(desc, "bundle"),
+                   "control_in", json_object_get(counts, "control_in"), "control_out",
+                   json_object_get(counts, "control_out"), "ports",
                    (json_int_t)json_array_size(json_object_get(desc, "ports")));
 }
 
@@ -154,8 +153,7 @@ static json_t *write_descriptor(ExtractCtx *x, const char *uri, json_t *desc)
     json_object_set_new(res, "file", json_string(rel));
     json_object_set_new(res, "hash", json_string(hex));
     json_object_set_new(res, "size", json_integer((json_int_t)len));
-    json_object_set_new(res, "mtime_ns",
-                        json_integer((json_int_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec));
+    json_object_set_new(res, "mtime_ns", json_integer((json_int_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec));
   } else {
     const PipeDiag *d = pipe_diags_get(diags, 0);
     res = json_pack("{s:s}", "error", d ? d->message : "cannot write descriptor");
@@ -167,6 +165,24 @@ static json_t *write_descriptor(ExtractCtx *x, const char *uri, json_t *desc)
   return res;
 }
 
+/* Streams the plugin's data files (manifest and rdfs:seeAlso files, known from the manifests alone) into a graph
+ * and describes it from there; NULL when the graph reader cannot model this plugin (lilv then does it). */
+static json_t *describe_streamed(ExtractCtx *x, const LilvPlugin *p)
+{
+  PlugGraph *g = plug_graph_new();
+  const LilvNodes *data = lilv_plugin_get_data_uris(p);
+  bool ok = true;
+  LILV_FOREACH(nodes, i, data)
+    ok = ok && plug_graph_load(g, lilv_node_as_uri(lilv_nodes_get(data, i))) == PIPE_OK;
+  json_t *desc = NULL;
+  if (ok) {
+    plug_graph_seal(g);
+    desc = plug_describe_graph(x->world, x->nodes, p, g);
+  }
+  plug_graph_free(g);
+  return desc;
+}
+
 static void extract_run(void *vctx, size_t job, PlugBuf *out)
 {
   ExtractCtx *x = vctx;
@@ -176,7 +192,9 @@ static void extract_run(void *vctx, size_t job, PlugBuf *out)
   if (!p) {
     res = json_pack("{s:s}", "error", "plugin not found in the LV2 world");
   } else {
-    json_t *desc = plug_describe(x->world, x->nodes, p);
+    json_t *desc = x->opts->engine == PLUG_ENGINE_STREAM ? describe_streamed(x, p) : NULL;
+    if (!desc)
+      desc = plug_describe(x->world, x->nodes, p);
     res = write_descriptor(x, x->uris[job], desc);
     json_decref(desc);
   }
@@ -250,7 +268,7 @@ static void add_data_dir(json_t *dirs, uint64_t *acc, const PlugBundle *b, size_
   const char *key = bundle ? bundle->path : dir;
   size_t i;
   json_t *v;
-  json_array_foreach (dirs, i, v)
+  json_array_foreach(dirs, i, v)
     if (!strcmp(json_string_value(v), key))
       return;
   uint64_t rec[2] = {cache_hash(key, strlen(key)), 0};
@@ -272,7 +290,7 @@ static json_t *plugin_fingerprint(const LilvPlugin *p, const PlugBundle *b, size
     add_data_dir(dirs, &acc, b, n, own);
   free(own);
   const LilvNodes *data = lilv_plugin_get_data_uris(p);
-  LILV_FOREACH (nodes, i, data) {
+  LILV_FOREACH(nodes, i, data) {
     char *dir = plug_uri_dir(lilv_node_as_uri(lilv_nodes_get(data, i)));
     if (dir)
       add_data_dir(dirs, &acc, b, n, dir);
@@ -303,7 +321,7 @@ static bool index_current(const CacheStore *store, json_t *index, const char *lv
     return false;
   const char *uri;
   json_t *e;
-  json_object_foreach (plug_index_entries(index), uri, e)
+  json_object_foreach(plug_index_entries(index), uri, e)
     if (json_str_is(json_object_get(e, "status"), "ok") && !desc_file_current(store, e))
       return false;
   return true;
@@ -325,7 +343,7 @@ static json_t *plan_jobs(ExtractCtx *x, json_t *old, const PlugBundle *b, size_t
   size_t cap = lilv_plugins_size(x->all);
   x->uris = pipe_xcalloc(cap + 1, sizeof(char *));
   x->job_entries = pipe_xcalloc(cap + 1, sizeof(json_t *));
-  LILV_FOREACH (plugins, i, x->all) {
+  LILV_FOREACH(plugins, i, x->all) {
     const LilvPlugin *p = lilv_plugins_get(x->all, i);
     const char *uri = lilv_node_as_uri(lilv_plugin_get_uri(p));
     char fp[17];
@@ -353,7 +371,7 @@ static void drop_removed(ExtractCtx *x, json_t *old, json_t *now)
 {
   const char *uri;
   json_t *e;
-  json_object_foreach (old, uri, e) {
+  json_object_foreach(old, uri, e) {
     if (json_object_get(now, uri))
       continue;
     x->report->removed++;
@@ -395,8 +413,15 @@ static PipeStatus run_extraction(ExtractCtx *x, const char *lv2_path, json_t *ol
   json_t *plugins = plan_jobs(x, old, b, nb);
   x->report->plugins = lilv_plugins_size(x->all);
   pipe_perf_cache(x->perf, x->phase, x->report->cached, x->n_jobs);
-  PlugPoolOpts po = {.workers = default_jobs(x->opts->jobs), .timeout_s = x->timeout_s, .output_fd = log_fd,
-                     .run = extract_run, .done = extract_done, .ctx = x};
+  /* The lilv engine reads each plugin in a fresh world: lilv answers from everything loaded so far, so a worker
+   * that described another plugin first could answer differently (two lsp plugins share parameter URIs). */
+  PlugPoolOpts po = {.workers = default_jobs(x->opts->jobs),
+                     .timeout_s = x->timeout_s,
+                     .output_fd = log_fd,
+                     .jobs_per_worker = x->opts->engine == PLUG_ENGINE_LILV ? 1 : 0,
+                     .run = extract_run,
+                     .done = extract_done,
+                     .ctx = x};
   st = plug_pool_run(&po, x->n_jobs, diags);
   drop_removed(x, old, plugins);
   pipe_perf_phase_end(x->perf, x->phase);
@@ -419,7 +444,7 @@ static void report_warm(ExtractCtx *x, json_t *index)
   int ph = pipe_perf_phase_begin(x->perf, "extract");
   const char *uri;
   json_t *e;
-  json_object_foreach (plug_index_entries(index), uri, e)
+  json_object_foreach(plug_index_entries(index), uri, e)
     report_cached(x->report, uri, e);
   x->report->plugins = x->report->cached;
   pipe_perf_cache(x->perf, ph, x->report->cached, 0);

@@ -66,8 +66,7 @@ static void health_run(void *vctx, size_t job, PlugBuf *out)
 static json_t *failure_result(const PlugJobResult *r, double timeout_s)
 {
   switch (r->outcome) {
-  case PLUG_JOB_CRASHED:
-    return json_pack("{s:s, s:s}", "status", "crashed", "detail", plug_signal_name(r->signal));
+  case PLUG_JOB_CRASHED: return json_pack("{s:s, s:s}", "status", "crashed", "detail", plug_signal_name(r->signal));
   case PLUG_JOB_TIMEOUT: {
     char *d = pipe_xasprintf("no answer within %g s", timeout_s);
     json_t *j = json_pack("{s:s, s:s}", "status", "timeout", "detail", d);
@@ -108,7 +107,7 @@ static void select_plugins(HealthCtx *h)
 {
   size_t cap = lilv_plugins_size(h->all);
   h->uris = pipe_xcalloc(cap + 1, sizeof(char *));
-  LILV_FOREACH (plugins, i, h->all) {
+  LILV_FOREACH(plugins, i, h->all) {
     const char *uri = lilv_node_as_uri(lilv_plugin_get_uri(lilv_plugins_get(h->all, i)));
     const char *name = json_string_value(json_object_get(json_object_get(h->opts->names, uri), "name"));
     if (plug_filter_match(h->opts->filter, uri, name))
@@ -130,9 +129,14 @@ PipeStatus plug_health(const PlugHealthOpts *opts, PipePerf *perf, json_t **resu
   h.results = pipe_xcalloc(h.n_jobs + 1, sizeof(json_t *));
   h.phase = pipe_perf_phase_begin(perf, "health");
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  PlugPoolOpts po = {.workers = opts->jobs > 0 ? opts->jobs : (int)(cpus > 0 ? cpus : 1), .timeout_s = h.timeout_s,
-                     .output_fd = log_fd, .child_init = health_child_init, .run = health_run,
-                     .done = health_done, .ctx = &h};
+  PlugPoolOpts po = {.workers = opts->jobs > 0 ? opts->jobs : (int)(cpus > 0 ? cpus : 1),
+                     .timeout_s = h.timeout_s,
+                     .output_fd = log_fd,
+                     .jobs_per_worker = 1,
+                     /* isolation: no plugin sees another's leftovers */ .child_init = health_child_init,
+                     .run = health_run,
+                     .done = health_done,
+                     .ctx = &h};
   PipeStatus st = plug_pool_run(&po, h.n_jobs, diags);
   pipe_perf_phase_end(perf, h.phase);
   *results = json_array();

@@ -23,24 +23,29 @@
 #include <string.h>
 
 /* The host features this file offers to plugins, NULL-terminated. */
-const char *const *plug_health_supported_features(void);
 
-/* The deprecated event extension's header warns when included; only the port class URI is needed. */
-#define EV_EVENT_PORT "http://lv2plug.in/ns/ext/event#EventPort"
-
-#define BUF_ALIGN 64            /* enough for any SIMD load a plugin may do on its buffers */
-#define DEFAULT_BUF_SIZE 8192u  /* atom, event and unknown-type ports */
-#define MAX_ATOM_BUF (64u << 20) /* a bogus rsz:minimumSize must not exhaust the worker's memory */
+#define BUF_ALIGN            64          /* enough for any SIMD load a plugin may do on its buffers */
+#define DEFAULT_BUF_SIZE     8192u       /* atom, event and unknown-type ports */
+#define MAX_ATOM_BUF         (64u << 20) /* a bogus rsz:minimumSize must not exhaust the worker's memory */
 #define MAX_QUEUED_RESPONSES 4096
-#define MAX_RESPONSE_ROUNDS 16  /* work_response may schedule more work; a loop of that must still end */
-#define MAX_DETAIL_PORTS 5
-#define N_FEATURES 12
+#define MAX_RESPONSE_ROUNDS  16 /* work_response may schedule more work; a loop of that must still end */
+#define MAX_DETAIL_PORTS     5
+#define N_FEATURES           12
 
 static const char *const supported_features[] = {
-    LV2_URID__map,        LV2_URID__unmap,    LV2_OPTIONS__options,        LV2_BUF_SIZE__boundedBlockLength,
-    LV2_BUF_SIZE__fixedBlockLength,           LV2_BUF_SIZE__powerOf2BlockLength,  LV2_LOG__log,
-    LV2_WORKER__schedule, LV2_STATE__loadDefaultState,   LV2_CORE__isLive, LV2_CORE__inPlaceBroken,
-    LV2_CORE__hardRTCapable, NULL};
+    LV2_URID__map,
+    LV2_URID__unmap,
+    LV2_OPTIONS__options,
+    LV2_BUF_SIZE__boundedBlockLength,
+    LV2_BUF_SIZE__fixedBlockLength,
+    LV2_BUF_SIZE__powerOf2BlockLength, /* offered only when the block is one */
+    LV2_LOG__log,
+    LV2_WORKER__schedule,
+    LV2_STATE__loadDefaultState,
+    LV2_CORE__isLive,
+    LV2_CORE__inPlaceBroken, /* true of this host: no two ports share a buffer */
+    LV2_CORE__hardRTCapable,
+    NULL};
 
 const char *const *plug_health_supported_features(void)
 {
@@ -83,7 +88,7 @@ typedef struct {
 } PortBuf;
 
 typedef struct {
-  LilvNode *input, *output, *control, *audio, *cv, *atom, *event, *min_size;
+  LilvNode *input, *output, *control, *audio, *cv, *atom, *min_size;
 } HealthNodes;
 
 static bool is_pow2(unsigned n)
@@ -136,8 +141,7 @@ __attribute__((format(printf, 3, 0))) static int log_vprintf(LV2_Log_Handle hand
   return a < 0 || b < 0 ? -1 : a + b;
 }
 
-__attribute__((format(printf, 3, 4))) static int log_printf(LV2_Log_Handle handle, LV2_URID type, const char *fmt,
-                                                            ...)
+__attribute__((format(printf, 3, 4))) static int log_printf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -260,7 +264,7 @@ static char *missing_features(const LilvPlugin *plugin, unsigned block)
 {
   char *missing = NULL;
   LilvNodes *req = lilv_plugin_get_required_features(plugin);
-  LILV_FOREACH (nodes, i, req) {
+  LILV_FOREACH(nodes, i, req) {
     const char *uri = lilv_node_as_uri(lilv_nodes_get(req, i));
     bool ok = false;
     for (size_t k = 0; supported_features[k] && !ok; k++)
@@ -289,7 +293,8 @@ static void *open_binary(const LilvPlugin *plugin, char **why)
   void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!dl) {
     const char *err = dlerror();
-    *why = pipe_xasprintf("cannot load %s: %s", path, err ? err : "unknown error");
+    *why = err ? pipe_xasprintf("cannot load the library: %s", err) /* dlerror() names the file */
+               : pipe_xasprintf("cannot load %s", path);
   }
   lilv_free(path);
   return dl;
@@ -305,13 +310,12 @@ static void nodes_init(HealthNodes *n, LilvWorld *w)
   n->audio = lilv_new_uri(w, LV2_CORE__AudioPort);
   n->cv = lilv_new_uri(w, LV2_CORE__CVPort);
   n->atom = lilv_new_uri(w, LV2_ATOM__AtomPort);
-  n->event = lilv_new_uri(w, EV_EVENT_PORT);
   n->min_size = lilv_new_uri(w, LV2_RESIZE_PORT__minimumSize);
 }
 
 static void nodes_free(HealthNodes *n)
 {
-  LilvNode *all[] = {n->input, n->output, n->control, n->audio, n->cv, n->atom, n->event, n->min_size};
+  LilvNode *all[] = {n->input, n->output, n->control, n->audio, n->cv, n->atom, n->min_size};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     lilv_node_free(all[i]);
 }
@@ -364,7 +368,7 @@ static void port_setup(PortBuf *p, const LilvPlugin *plugin, uint32_t i, const H
   } else if (lilv_port_is_a(plugin, port, n->atom)) {
     p->kind = KIND_ATOM;
     p->size = atom_capacity(plugin, port, n);
-  } /* event ports and unknown types keep a zeroed DEFAULT_BUF_SIZE buffer */
+  } /* old ev:EventPorts and unknown types get a zeroed DEFAULT_BUF_SIZE buffer: no events, nothing to read */
   p->buf = aligned_zalloc(p->size);
 }
 

@@ -26,24 +26,31 @@ bool plug_filter_match(const char *filter, const char *uri, const char *name);
 /* Called in the parent after each finished item (for progress display). */
 typedef void (*PlugProgressFn)(void *data, size_t done, size_t total, const char *label);
 
+/* How plugin data is read. Both give byte-identical descriptors (tests/debian/engines.sh). */
+typedef enum {
+  PLUG_ENGINE_STREAM, /* the plugin's Turtle streamed with serd into a small table: ~5x cheaper */
+  PLUG_ENGINE_LILV    /* lilv's own store and queries: the reference */
+} PlugEngine;
+
 typedef struct {
   const char *lv2_path; /* NULL: plug_lv2_path(NULL) */
-  int jobs;             /* worker processes; <= 0: online CPUs */
-  double timeout_s;     /* per plugin; <= 0: default */
-  bool force;           /* re-extract everything */
+  PlugEngine engine;
+  int jobs;         /* worker processes; <= 0: online CPUs */
+  double timeout_s; /* per plugin; <= 0: default */
+  bool force;       /* re-extract everything */
   PlugProgressFn progress;
   void *progress_data;
 } PlugExtractOpts;
 
 /* What one extract run did. Owned by the caller: plug_extract_report_free. */
 typedef struct {
-  size_t plugins;   /* plugins installed now */
-  size_t extracted; /* interrogated in this run */
-  size_t cached;    /* reused from the cache */
-  size_t failed;    /* whose interrogation failed (now or in an earlier run of the same bundle) */
-  size_t removed;   /* dropped from the index: no longer installed */
+  size_t plugins;     /* plugins installed now */
+  size_t extracted;   /* interrogated in this run */
+  size_t cached;      /* reused from the cache */
+  size_t failed;      /* whose interrogation failed (now or in an earlier run of the same bundle) */
+  size_t removed;     /* dropped from the index: no longer installed */
   bool turtle_loaded; /* false on a warm run: nothing was parsed */
-  json_t *failures; /* array of {uri, error} */
+  json_t *failures;   /* array of {uri, error} */
 } PlugExtractReport;
 
 void plug_extract_report_free(PlugExtractReport *report);
@@ -63,8 +70,7 @@ json_t *plug_index_entries(json_t *index);
 
 /* Loads one plugin's descriptor from the cache, checking it against the index checksum. A descriptor that fails the
  * check is PIPE_ERR_CORRUPT (run plugins:extract to rebuild it). Owned json_t. */
-PipeStatus plug_desc_load(const CacheStore *store, json_t *index, const char *uri, json_t **desc,
-                          PipeDiagList *diags);
+PipeStatus plug_desc_load(const CacheStore *store, json_t *index, const char *uri, json_t **desc, PipeDiagList *diags);
 
 /* --- health --- */
 
@@ -85,8 +91,8 @@ typedef struct {
   const char *filter; /* substring of URI or name, case-insensitive; NULL: all */
   int jobs;
   double timeout_s;
-  double sample_rate; /* <= 0: 48000 */
-  unsigned block;     /* <= 0: 1024 */
+  double sample_rate;   /* <= 0: 48000 */
+  unsigned block;       /* <= 0: 1024 */
   const char *log_path; /* where plugin output goes (appended); NULL: discarded */
   json_t *names;        /* optional plugin index (uri -> {name...}), borrowed: lets --plugin match names */
   PlugProgressFn progress;

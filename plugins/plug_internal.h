@@ -35,9 +35,31 @@ void plug_nodes_free(PlugNodes *nodes);
 /* The descriptor of one plugin (schemas/plugin-descriptor.schema.json). Owned. */
 json_t *plug_describe(LilvWorld *world, PlugNodes *nodes, const LilvPlugin *plugin);
 
+/* Shared by the two describers (describe.c over lilv, describe_graph.c over a PlugGraph), so that both write the
+ * same descriptor. */
+typedef struct {
+  json_int_t audio_in, audio_out, control_in, control_out, atom_in, atom_out, cv_in, cv_out, other;
+} PlugPortCounts;
+json_t *plug_desc_number(const char *text, bool is_int);          /* a literal's text as a JSON number, or null */
+const char *plug_desc_short_name(const char *uri);                /* LV2 core / port-props URIs by local name */
+void plug_desc_set_if(json_t *obj, const char *key, json_t *val); /* sets unless val is NULL or null */
+json_t *plug_desc_sorted_strings(json_t *arr);                    /* takes arr, returns a sorted copy */
+json_t *plug_desc_sort_scale_points(json_t *arr);                 /* by value, then label; in place */
+json_t *plug_desc_sort_by_uri(json_t *arr);                       /* objects by their "uri"; in place */
+void plug_desc_count_port(PlugPortCounts *c, const char *kind, bool input);
+json_t *plug_desc_counts_json(const PlugPortCounts *c, json_int_t ardour_params);
+
+/* The descriptor from a plugin's own Turtle files read into a PlugGraph (graph.h), falling back to the world for
+ * what those files do not describe (unit symbols, plugin classes). Returns NULL when the data has something this
+ * reader does not model (a prototype, a broken port list): the caller then uses plug_describe. */
+struct PlugGraph;
+json_t *plug_describe_graph(LilvWorld *world, PlugNodes *nodes, const LilvPlugin *plugin, struct PlugGraph *g);
 
 /* Opens (append) the log file that receives what plugins and lilv print; -1 if it cannot be opened. */
 int plug_log_open(const char *path);
+
+/* The host features plug_health_run_one offers (NULL-terminated, static). */
+const char *const *plug_health_supported_features(void);
 
 /* Runs one plugin for a block and returns {status, detail, ...} (health.c). Runs inside a worker. */
 json_t *plug_health_run_one(LilvWorld *world, const LilvPlugin *plugin, double rate, unsigned block);

@@ -24,11 +24,11 @@
 #define POOL_MAX_RESULT (64u * 1024 * 1024)
 
 typedef struct {
-  pid_t pid;    /* 0: no process */
-  int job_fd;   /* parent -> worker: job indexes */
-  int res_fd;   /* worker -> parent: results */
+  pid_t pid;  /* 0: no process */
+  int job_fd; /* parent -> worker: job indexes */
+  int res_fd; /* worker -> parent: results */
   bool busy;
-  size_t job;
+  size_t job, served;
   uint64_t started; /* dispatch time, ns */
 } Worker;
 
@@ -146,8 +146,7 @@ static bool worker_spawn(Pool *p, int i, PipeDiagList *diags)
   p->w[i] = (Worker){.pid = pid, .job_fd = jp[1], .res_fd = rp[0]};
   return true;
 fail:
-  pipe_diag_add(diags, PIPE_SEV_ERROR, "pool-spawn", NULL, 0, 0, "cannot start a worker process: %s",
-                strerror(errno));
+  pipe_diag_add(diags, PIPE_SEV_ERROR, "pool-spawn", NULL, 0, 0, "cannot start a worker process: %s", strerror(errno));
   return false;
 }
 
@@ -198,6 +197,7 @@ static bool dispatch(Pool *p, int i)
   if (!io_all(w->job_fd, &job, sizeof job, true))
     return false;
   w->busy = true;
+  w->served++;
   w->job = p->next++;
   w->started = pipe_now_ns();
   return true;
@@ -277,6 +277,8 @@ static bool feed(Pool *p, PipeDiagList *diags)
   for (int i = 0; i < p->n_workers && p->next < p->n_jobs; i++) {
     if (p->w[i].busy)
       continue;
+    if (p->w[i].pid && p->o->jobs_per_worker > 0 && p->w[i].served >= (size_t)p->o->jobs_per_worker)
+      worker_end(p, i, false); /* retired: its job pipe closes and it leaves */
     if (!p->w[i].pid && !worker_spawn(p, i, diags))
       return false;
     if (!dispatch(p, i))

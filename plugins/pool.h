@@ -35,9 +35,10 @@ typedef struct {
 void plug_buf_append(PlugBuf *buf, const char *data, size_t len);
 
 typedef struct {
-  int workers;      /* > 0 */
-  double timeout_s; /* per job; > 0 */
-  int output_fd;    /* the workers' stdout and stderr go here; -1: /dev/null */
+  int workers;         /* > 0 */
+  double timeout_s;    /* per job; > 0 */
+  int output_fd;       /* the workers' stdout and stderr go here; -1: /dev/null */
+  int jobs_per_worker; /* > 0: a worker is replaced after this many jobs (1: every job in a fresh process) */
   /* In a new worker, once, after fork. May be NULL. */
   void (*child_init)(void *ctx);
   /* In a worker: runs job `job` and appends its result text to `out`. */
