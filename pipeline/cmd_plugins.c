@@ -52,10 +52,12 @@ int pipe_cmd_plugins_extract(PipeCtx *ctx)
   PlugExtractReport *r = NULL;
   PipeStatus st = plug_extract(ctx->store, &o, ctx->perf, &r, ctx->diags);
   pipe_progress_end(ctx);
-  if (ctx->opts->format == PIPE_FMT_JSON)
-    pipe_print_json(ctx, extract_report_json(r, ctx->cache_dir));
-  else
-    print_extract_report(ctx, r);
+  if (st == PIPE_OK || r->plugins > 0) { /* a run stopped before the scan has nothing to report */
+    if (ctx->opts->format == PIPE_FMT_JSON)
+      pipe_print_json(ctx, extract_report_json(r, ctx->cache_dir));
+    else
+      print_extract_report(ctx, r);
+  }
   int rc = st != PIPE_OK ? PIPE_EXIT_ENV : (ctx->opts->strict && r->failed) ? PIPE_EXIT_FINDINGS : PIPE_EXIT_OK;
   plug_extract_report_free(r);
   return rc;
@@ -110,23 +112,19 @@ static json_t *list_rows(PipeCtx *ctx, json_t *index, json_t *health)
   return rows;
 }
 
-/* Copies at most `width` bytes of `s` into `out` without splitting a UTF-8 sequence. */
-static const char *clip(const char *s, size_t width, char *out)
+/* Prints `s` in a column of `width` characters (UTF-8 aware: "μ-Law" is 5 wide, not 6), cut if longer. */
+static void print_cell(FILE *out, const char *s, size_t width)
 {
-  size_t n = s ? strlen(s) : 0;
-  if (n > width) {
-    n = width;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-      n--;
-  }
-  memcpy(out, s ? s : "", n);
-  out[n] = '\0';
-  return out;
+  size_t chars = 0, i = 0;
+  s = s ? s : "";
+  for (; s[i] && chars < width; chars++)
+    for (i++; ((unsigned char)s[i] & 0xC0) == 0x80; i++)
+      ;
+  fprintf(out, "%.*s%*s ", (int)i, s, (int)(width - chars), "");
 }
 
 static void print_list_table(PipeCtx *ctx, json_t *rows)
 {
-  char name[64], cls[32], status[64];
   fprintf(ctx->out, "%-32s %-20s %4s %4s %-12s %s\n", "NAME", "CLASS", "IN", "OUT", "STATUS", "URI");
   size_t i;
   json_t *r;
@@ -135,12 +133,12 @@ static void print_list_table(PipeCtx *ctx, json_t *rows)
     const char *st = json_string_value(json_object_get(r, "status"));
     if (str_is(json_object_get(r, "status"), "ok") && h)
       st = json_string_value(json_object_get(h, "status"));
-    fprintf(ctx->out, "%-32s %-20s %4lld %4lld %-12s %s\n",
-            clip(json_string_value(json_object_get(r, "name")), 32, name),
-            clip(json_string_value(json_object_get(r, "class")), 20, cls),
-            (long long)json_integer_value(json_object_get(r, "control_in")),
-            (long long)json_integer_value(json_object_get(r, "control_out")), clip(st, 12, status),
-            json_string_value(json_object_get(r, "uri")));
+    print_cell(ctx->out, json_string_value(json_object_get(r, "name")), 32);
+    print_cell(ctx->out, json_string_value(json_object_get(r, "class")), 20);
+    fprintf(ctx->out, "%4lld %4lld ", (long long)json_integer_value(json_object_get(r, "control_in")),
+            (long long)json_integer_value(json_object_get(r, "control_out")));
+    print_cell(ctx->out, st, 12);
+    fprintf(ctx->out, "%s\n", json_string_value(json_object_get(r, "uri")));
   }
   fprintf(ctx->out, "%zu plugins\n", json_array_size(rows));
 }
@@ -148,11 +146,16 @@ static void print_list_table(PipeCtx *ctx, json_t *rows)
 int pipe_cmd_plugins_list(PipeCtx *ctx)
 {
   json_t *index = NULL, *health = NULL;
+  int ph = pipe_perf_phase_begin(ctx->perf, "read");
   PipeStatus st = plug_index_load(ctx->store, &index, ctx->diags);
+  pipe_perf_phase_end(ctx->perf, ph);
   if (st != PIPE_OK) {
     if (st == PIPE_ERR_NOTFOUND)
       pipe_diag_add(ctx->diags, PIPE_SEV_ERROR, "cache-empty", ctx->cache_dir, 0, 0,
                     "no plugin descriptors in this cache; run `ctrlmap plugins:extract` first");
+    else
+      pipe_diag_add(ctx->diags, PIPE_SEV_ERROR, "cache-damaged", ctx->cache_dir, 0, 0,
+                    "the plugin index cannot be used; run `ctrlmap plugins:extract` to rebuild it");
     return PIPE_EXIT_ENV;
   }
   cache_doc_load(ctx->store, HEALTH_DOC, HEALTH_KIND, &health, NULL);

@@ -30,6 +30,7 @@ PlugNodes *plug_nodes_new(LilvWorld *w)
   n->micro = lilv_new_uri(w, LV2_NS "microVersion");
   n->doap_name = lilv_new_uri(w, DOAP_NS "name");
   n->maintainer = lilv_new_uri(w, DOAP_NS "maintainer");
+  n->rdf_type = lilv_new_uri(w, RDF_NS "type");
   n->foaf_name = lilv_new_uri(w, FOAF_NS "name");
   n->foaf_mbox = lilv_new_uri(w, FOAF_NS "mbox");
   n->foaf_homepage = lilv_new_uri(w, FOAF_NS "homepage");
@@ -449,16 +450,46 @@ static json_t *project_json(LilvWorld *w, PlugNodes *n, const LilvPlugin *p)
   return j;
 }
 
+json_t *plug_desc_class(const char *uri, const char *label)
+{
+  if (!label || !*label) { /* no ontology on the path to name it: its local name is the best label there is */
+    const char *hash = strrchr(uri, '#'), *slash = strrchr(uri, '/');
+    label = hash ? hash + 1 : slash ? slash + 1 : uri;
+  }
+  return json_pack("{s:s, s:s}", "uri", uri, "label", label);
+}
+
+/* lilv's class, or, when lilv knows the plugin only as lv2:Plugin because the class ontology is not on the LV2
+ * path, the plugin's own rdf:type (the least other URI). */
+static json_t *class_json(LilvWorld *w, PlugNodes *n, const LilvPlugin *p, const LilvPluginClass *cls)
+{
+  const char *cls_uri = lilv_node_as_uri(lilv_plugin_class_get_uri(cls));
+  const LilvNode *cls_label = lilv_plugin_class_get_label(cls);
+  if (strcmp(cls_uri, LV2_NS "Plugin"))
+    return plug_desc_class(cls_uri, cls_label ? lilv_node_as_string(cls_label) : NULL);
+  LilvNodes *types = lilv_world_find_nodes(w, lilv_plugin_get_uri(p), n->rdf_type, NULL);
+  const LilvNode *best = NULL;
+  LILV_FOREACH(nodes, i, types) {
+    const LilvNode *t = lilv_nodes_get(types, i);
+    if (lilv_node_is_uri(t) && strcmp(lilv_node_as_uri(t), LV2_NS "Plugin") &&
+        (!best || strcmp(lilv_node_as_uri(t), lilv_node_as_uri(best)) < 0))
+      best = t;
+  }
+  LilvNode *label = best ? world_get(w, best, n->rdfs_label) : NULL;
+  json_t *j = best ? plug_desc_class(lilv_node_as_uri(best), label ? lilv_node_as_string(label) : NULL)
+                   : plug_desc_class(cls_uri, cls_label ? lilv_node_as_string(cls_label) : NULL);
+  lilv_node_free(label);
+  lilv_nodes_free(types);
+  return j;
+}
+
 json_t *plug_describe(LilvWorld *w, PlugNodes *n, const LilvPlugin *p)
 {
   const LilvNode *uri = lilv_plugin_get_uri(p);
   const LilvPluginClass *cls = lilv_plugin_get_class(p);
   json_t *d = json_pack("{s:i, s:s, s:o}", "format", PLUG_DESC_FORMAT, "uri", lilv_node_as_uri(uri), "name",
                         take_str(lilv_plugin_get_name(p)));
-  const LilvNode *cls_label = lilv_plugin_class_get_label(cls);
-  json_object_set_new(d, "class",
-                      json_pack("{s:s, s:s}", "uri", lilv_node_as_uri(lilv_plugin_class_get_uri(cls)), "label",
-                                cls_label ? lilv_node_as_string(cls_label) : ""));
+  json_object_set_new(d, "class", class_json(w, n, p, cls));
   json_object_set_new(d, "author", author_json(w, n, p));
   json_object_set_new(d, "project", project_json(w, n, p));
   json_object_set_new(d, "version",

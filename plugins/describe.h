@@ -28,10 +28,13 @@ struct PlugNodes {
   LilvNode *unit, *unit_symbol, *rdfs_label, *lv2_name, *lv2_symbol, *group, *designation;
   LilvNode *minor, *micro, *doap_name, *writable, *readable, *range, *lv2_default, *lv2_minimum, *lv2_maximum;
   LilvNode *buffer_type, *supports, *min_size, *range_steps, *display_priority;
-  LilvNode *maintainer, *foaf_name, *foaf_mbox, *foaf_homepage;
+  LilvNode *maintainer, *foaf_name, *foaf_mbox, *foaf_homepage, *rdf_type;
   UnitMemo *units;
   size_t n_units, cap_units;
 };
+
+/* {uri, label}; with no label, the URI's local name ("EQPlugin"). */
+json_t *plug_desc_class(const char *uri, const char *label);
 
 /* Units seen before in this process (their symbol and label come from the units ontology, the same every time). */
 json_t *plug_desc_unit_memo(PlugNodes *n, const char *uri); /* new reference, or NULL */

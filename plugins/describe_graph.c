@@ -345,20 +345,27 @@ static json_t *class_json(const G *c)
 {
   const LilvPluginClasses *classes = lilv_world_get_plugin_classes(c->w);
   const LilvPluginClass *cls = NULL;
+  PlugTerm other = 0; /* the least rdf:type URI besides lv2:Plugin */
   size_t first = 0, n = plug_graph_find(c->g, c->plugin, c->type, &first);
   for (size_t i = first; i < first + n && !cls; i++) {
     PlugTerm t = plug_graph_object(c->g, i);
     if (!is_type(c, t, PLUG_TERM_URI) || t == c->lv2_plugin)
       continue;
+    other = other ? other : t;
     LilvNode *uri = lilv_new_uri(c->w, plug_term_str(c->g, t));
     cls = lilv_plugin_classes_get_by_uri(classes, uri);
     lilv_node_free(uri);
   }
+  if (!cls && other) { /* the class ontology is not on the LV2 path: keep the plugin's own type */
+    json_t *label = get_str(c, other, c->label, c->n->rdfs_label);
+    json_t *j = plug_desc_class(plug_term_str(c->g, other), json_string_value(label));
+    json_decref(label);
+    return j;
+  }
   if (!cls)
     cls = lilv_world_get_plugin_class(c->w);
   const LilvNode *label = lilv_plugin_class_get_label(cls);
-  return json_pack("{s:s, s:s}", "uri", lilv_node_as_uri(lilv_plugin_class_get_uri(cls)), "label",
-                   label ? lilv_node_as_string(label) : "");
+  return plug_desc_class(lilv_node_as_uri(lilv_plugin_class_get_uri(cls)), label ? lilv_node_as_string(label) : NULL);
 }
 
 /* lilv_plugin_get_author: the plugin's doap:maintainer, else its project's; the first in store order. */

@@ -38,6 +38,7 @@ typedef struct {
   PipePerf *perf;
   int phase;
   double timeout_s;
+  char *io_error; /* the first descriptor write failure: the run then fails with PIPE_ERR_IO */
 } ExtractCtx;
 
 void plug_extract_report_free(PlugExtractReport *report)
@@ -156,7 +157,7 @@ static json_t *write_descriptor(ExtractCtx *x, const char *uri, json_t *desc)
     json_object_set_new(res, "mtime_ns", json_integer((json_int_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec));
   } else {
     const PipeDiag *d = pipe_diags_get(diags, 0);
-    res = json_pack("{s:s}", "error", d ? d->message : "cannot write descriptor");
+    res = json_pack("{s:s, s:b}", "error", d ? d->message : "cannot write descriptor", "io", 1);
   }
   pipe_diags_free(diags);
   free(path);
@@ -238,6 +239,12 @@ static void extract_done(void *vctx, size_t job, const PlugJobResult *r)
   if (r->outcome == PLUG_JOB_OK && res && !err) {
     json_object_update(e, res);
     json_object_set_new(e, "status", json_string("ok"));
+  } else if (json_is_true(json_object_get(res, "io"))) {
+    /* The cache, not the plugin, failed: keep no fingerprint so that the next run tries this plugin again. */
+    record_failure(x, job, err);
+    json_object_set_new(e, "fp", json_string(""));
+    if (!x->io_error)
+      x->io_error = pipe_xasprintf("cannot write descriptors into %s: %s", x->desc_dir, err);
   } else {
     record_failure(x, job, why ? why : err ? err : "worker sent an unreadable result");
   }
@@ -399,7 +406,10 @@ static PipeStatus run_extraction(ExtractCtx *x, const char *lv2_path, json_t *ol
   if (st != PIPE_OK)
     return st;
   x->desc_dir = cache_path(x->store, DESC_DIR);
-  pipe_fs_sweep_temps(x->desc_dir);
+  pipe_fs_sweep_temps(x->desc_dir); /* what a killed run was writing */
+  char *plugins_dir = cache_path(x->store, "plugins");
+  pipe_fs_sweep_temps(plugins_dir);
+  free(plugins_dir);
   char *log_path = cache_path(x->store, EXTRACT_LOG);
   int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   free(log_path);
@@ -426,7 +436,8 @@ static PipeStatus run_extraction(ExtractCtx *x, const char *lv2_path, json_t *ol
   drop_removed(x, old, plugins);
   pipe_perf_phase_end(x->perf, x->phase);
   if (st == PIPE_OK) {
-    ph = pipe_perf_phase_begin(x->perf, "index");
+    /* Saved even after write failures: the plugins that were written stay cached. */
+    ph = pipe_perf_phase_begin(x->perf, "save");
     json_t *doc = json_pack("{s:s, s:O, s:o}", "lv2_path", lv2_path, "bundles", bundles, "plugins", plugins);
     st = cache_doc_save(x->store, INDEX_DOC, INDEX_KIND, doc, diags);
     json_decref(doc);
@@ -436,6 +447,10 @@ static PipeStatus run_extraction(ExtractCtx *x, const char *lv2_path, json_t *ol
   }
   if (log_fd >= 0)
     close(log_fd);
+  if (st == PIPE_OK && x->io_error) {
+    pipe_diag_add(diags, PIPE_SEV_ERROR, "cache-write", NULL, 0, 0, "%s", x->io_error);
+    st = PIPE_ERR_IO;
+  }
   return st;
 }
 
@@ -458,6 +473,7 @@ static void extract_ctx_release(ExtractCtx *x)
   free(x->uris);
   free(x->job_entries);
   free(x->desc_dir);
+  free(x->io_error);
   plug_nodes_free(x->nodes);
   if (x->world)
     lilv_world_free(x->world);
@@ -472,14 +488,27 @@ PipeStatus plug_extract(CacheStore *store, const PlugExtractOpts *opts, PipePerf
   x.report->failures = json_array();
   char *lv2_path = plug_lv2_path(opts->lv2_path);
   int ph = pipe_perf_phase_begin(perf, "scan");
-  size_t nb = 0;
-  PlugBundle *b = plug_scan_bundles(lv2_path, &nb);
+  size_t nb = 0, readable = 0;
+  PlugBundle *b = plug_scan_bundles(lv2_path, &nb, &readable);
   json_t *bundles = bundles_json(b, nb);
+  pipe_perf_phase_end(perf, ph);
+  if (readable == 0) {
+    /* A mistyped path must not empty the cache: with nothing readable, nothing is known to be uninstalled. */
+    pipe_diag_add(diags, PIPE_SEV_ERROR, "lv2-path-unreadable", NULL, 0, 0,
+                  "no directory of the LV2 path '%s' can be read; expected at least one existing directory", lv2_path);
+    json_decref(bundles);
+    plug_bundles_free(b, nb);
+    free(lv2_path);
+    *report = x.report;
+    return PIPE_ERR_IO;
+  }
+  ph = pipe_perf_phase_begin(perf, "index");
   json_t *index = NULL;
   plug_index_load(store, &index, diags); /* missing or corrupt: start from nothing */
+  bool warm = !opts->force && index_current(store, index, lv2_path, bundles);
   pipe_perf_phase_end(perf, ph);
   PipeStatus st = PIPE_OK;
-  if (!opts->force && index_current(store, index, lv2_path, bundles))
+  if (warm)
     report_warm(&x, index);
   else
     st = run_extraction(&x, lv2_path, plug_index_entries(index), b, nb, bundles, diags);

@@ -16,8 +16,9 @@ typedef struct {
 } PlugBundle;
 
 /* Lists the bundles (directories holding a manifest.ttl) of every directory of `lv2_path`, with their metadata
- * fingerprints, in path order. Unreadable path entries are skipped, as lilv skips them. */
-PlugBundle *plug_scan_bundles(const char *lv2_path, size_t *n);
+ * fingerprints, in path order. Unreadable path entries are skipped, as lilv skips them; *readable_dirs counts the
+ * ones that could be read. */
+PlugBundle *plug_scan_bundles(const char *lv2_path, size_t *n, size_t *readable_dirs);
 void plug_bundles_free(PlugBundle *bundles, size_t n);
 
 /* A lilv world with every manifest loaded from `lv2_path`, and nothing else. What lilv prints while loading goes to

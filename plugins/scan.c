@@ -13,12 +13,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Relative entries are made absolute: lilv cannot map a relative bundle path to a URI (it crashes on one), and the
+ * path recorded in the cache must not depend on the directory ctrlmap was started in. */
+static char *absolute_path_list(const char *path)
+{
+  char cwd[4096];
+  bool have_cwd = getcwd(cwd, sizeof cwd) != NULL;
+  char *copy = pipe_xstrdup(path), *save = NULL, *out = pipe_xstrdup("");
+  for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+    char *next = (tok[0] == '/' || tok[0] == '~' || !have_cwd)
+                     ? pipe_xasprintf("%s%s%s", out, *out ? ":" : "", tok)
+                     : pipe_xasprintf("%s%s%s/%s", out, *out ? ":" : "", cwd, tok);
+    free(out);
+    out = next;
+  }
+  free(copy);
+  return out;
+}
+
 char *plug_lv2_path(const char *explicit_path)
 {
   if (explicit_path && *explicit_path)
-    return pipe_xstrdup(explicit_path);
+    return absolute_path_list(explicit_path);
   const char *env = getenv("LV2_PATH");
-  return pipe_xstrdup(env && *env ? env : PLUG_DEFAULT_LV2_PATH);
+  return absolute_path_list(env && *env ? env : PLUG_DEFAULT_LV2_PATH);
 }
 
 static char *expand_home(const char *dir)
@@ -34,12 +52,12 @@ static int cmp_strs(const void *a, const void *b)
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Appends the bundles of one LV2 directory, sorted by name. */
-static void scan_dir(const char *dir, PlugBundle **out, size_t *n, size_t *cap)
+/* Appends the bundles of one LV2 directory, sorted by name. Returns false if the directory cannot be read. */
+static bool scan_dir(const char *dir, PlugBundle **out, size_t *n, size_t *cap)
 {
   DIR *d = opendir(dir);
   if (!d)
-    return;
+    return false;
   char **names = NULL;
   size_t nn = 0, ncap = 0;
   struct dirent *e;
@@ -67,10 +85,12 @@ static void scan_dir(const char *dir, PlugBundle **out, size_t *n, size_t *cap)
     free(names[i]);
   }
   free(names);
+  return true;
 }
 
-PlugBundle *plug_scan_bundles(const char *lv2_path, size_t *n)
+PlugBundle *plug_scan_bundles(const char *lv2_path, size_t *n, size_t *readable_dirs)
 {
+  *readable_dirs = 0;
   PlugBundle *out = NULL;
   size_t cap = 0;
   *n = 0;
@@ -80,7 +100,7 @@ PlugBundle *plug_scan_bundles(const char *lv2_path, size_t *n)
     size_t len = strlen(dir);
     while (len > 1 && dir[len - 1] == '/')
       dir[--len] = '\0';
-    scan_dir(dir, &out, n, &cap);
+    *readable_dirs += scan_dir(dir, &out, n, &cap);
     free(dir);
   }
   free(copy);

@@ -3,6 +3,7 @@
 # system LV2 path: Ardour parameter numbers, bindability, properties and units of real ports, and a clean health
 # check. Needs no python3 or jq: the descriptor is read with grep/awk (tests/cli/lib.sh).
 set -euo pipefail
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/../cli/lib.sh"
 
 URI="http://gareus.org/oss/lv2/fil4#mono"

@@ -3,6 +3,7 @@
 # six control inputs are Ardour parameters 1..6, and the system has a realistic number of plugins.
 # Needs no python3 or jq: the descriptor is read with grep/awk (tests/cli/lib.sh).
 set -euo pipefail
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/../cli/lib.sh"
 
 URI="http://drobilla.net/plugins/mda/Delay"

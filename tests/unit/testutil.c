@@ -28,6 +28,7 @@ char *tu_tempdir(void)
   return t;
 }
 
+#pragma GCC diagnostic ignored "-Wformat-nonliteral" /* run() takes its formats from the literals below */
 static int run(const char *fmt, const char *a, const char *b)
 {
   char cmd[8192];
