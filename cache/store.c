@@ -97,12 +97,18 @@ PipeStatus cache_doc_decode(const char *data, size_t len, const char *kind, cons
                             PipeDiagList *diags)
 {
   *doc = NULL;
+  /* The header is parsed from a NUL-terminated copy of the first line only: `data` need not end in a NUL, and the
+   * length must not be read from the body. */
   const char *nl = memchr(data, '\n', len < 256 ? len : 256);
-  char got_kind[64], hex[17];
-  int version = 0;
+  char line[256], got_kind[64], hex[17];
+  int version = 0, consumed = 0;
   size_t blen = 0;
-  if (!nl || sscanf(data, "ctrlmap:%63s v%d xxh3:%16s %zu", got_kind, &version, hex, &blen) != 4 ||
-      strcmp(got_kind, kind) != 0) {
+  if (nl) {
+    memcpy(line, data, (size_t)(nl - data));
+    line[nl - data] = '\0';
+  }
+  if (!nl || sscanf(line, "ctrlmap:%63s v%d xxh3:%16s %zu%n", got_kind, &version, hex, &blen, &consumed) != 4 ||
+      line[consumed] != '\0' || strcmp(got_kind, kind) != 0) {
     pipe_diag_add(diags, PIPE_SEV_WARNING, "cache-corrupt", origin, 1, 1,
                   "not a ctrlmap %s document (bad header); rebuilding it", kind);
     return PIPE_ERR_CORRUPT;
@@ -136,12 +142,14 @@ PipeStatus cache_doc_load(const CacheStore *store, const char *rel, const char *
   char *path = cache_path(store, rel);
   char *data = NULL;
   size_t len = 0;
-  PipeStatus st = pipe_fs_read(path, CACHE_DOC_MAX, &data, &len, NULL);
+  PipeDiagList *read_diags = pipe_diags_new();
+  PipeStatus st = pipe_fs_read(path, CACHE_DOC_MAX, &data, &len, read_diags);
   if (st == PIPE_OK)
     st = cache_doc_decode(data, len, kind, path, doc, diags);
   else if (st != PIPE_ERR_NOTFOUND)
-    pipe_diag_add(diags, PIPE_SEV_WARNING, "cache-unreadable", path, 0, 0, "cannot read (%s); rebuilding it",
-                  strerror(errno));
+    pipe_diag_add(diags, PIPE_SEV_WARNING, "cache-unreadable", path, 0, 0, "%s; rebuilding it",
+                  pipe_diags_get(read_diags, 0)->message);
+  pipe_diags_free(read_diags);
   free(data);
   free(path);
   return st;

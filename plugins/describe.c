@@ -6,45 +6,60 @@
 #include "../pipeline/xalloc.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Every node the describers query, by field: one row each, so creating and freeing them cannot drift apart. */
+static const struct {
+  size_t field;
+  const char *uri;
+} NODE_URIS[] = {
+    {offsetof(PlugNodes, input), LV2_NS "InputPort"},
+    {offsetof(PlugNodes, output), LV2_NS "OutputPort"},
+    {offsetof(PlugNodes, control), LV2_NS "ControlPort"},
+    {offsetof(PlugNodes, audio), LV2_NS "AudioPort"},
+    {offsetof(PlugNodes, atom), ATOM_NS "AtomPort"},
+    {offsetof(PlugNodes, cv), LV2_NS "CVPort"},
+    {offsetof(PlugNodes, event), EV_NS "EventPort"},
+    {offsetof(PlugNodes, unit), UNITS_NS "unit"},
+    {offsetof(PlugNodes, unit_symbol), UNITS_NS "symbol"},
+    {offsetof(PlugNodes, rdfs_label), RDFS_NS "label"},
+    {offsetof(PlugNodes, lv2_name), LV2_NS "name"},
+    {offsetof(PlugNodes, lv2_symbol), LV2_NS "symbol"},
+    {offsetof(PlugNodes, group), PG_NS "group"},
+    {offsetof(PlugNodes, designation), LV2_NS "designation"},
+    {offsetof(PlugNodes, minor), LV2_NS "minorVersion"},
+    {offsetof(PlugNodes, micro), LV2_NS "microVersion"},
+    {offsetof(PlugNodes, doap_name), DOAP_NS "name"},
+    {offsetof(PlugNodes, maintainer), DOAP_NS "maintainer"},
+    {offsetof(PlugNodes, rdf_type), RDF_NS "type"},
+    {offsetof(PlugNodes, foaf_name), FOAF_NS "name"},
+    {offsetof(PlugNodes, foaf_mbox), FOAF_NS "mbox"},
+    {offsetof(PlugNodes, foaf_homepage), FOAF_NS "homepage"},
+    {offsetof(PlugNodes, writable), PATCH_NS "writable"},
+    {offsetof(PlugNodes, readable), PATCH_NS "readable"},
+    {offsetof(PlugNodes, range), RDFS_NS "range"},
+    {offsetof(PlugNodes, lv2_default), LV2_NS "default"},
+    {offsetof(PlugNodes, lv2_minimum), LV2_NS "minimum"},
+    {offsetof(PlugNodes, lv2_maximum), LV2_NS "maximum"},
+    {offsetof(PlugNodes, buffer_type), ATOM_NS "bufferType"},
+    {offsetof(PlugNodes, supports), ATOM_NS "supports"},
+    {offsetof(PlugNodes, min_size), RSZ_NS "minimumSize"},
+    {offsetof(PlugNodes, range_steps), PPROPS_NS "rangeSteps"},
+    {offsetof(PlugNodes, display_priority), PPROPS_NS "displayPriority"},
+};
+
+static LilvNode **node_field(PlugNodes *n, size_t i)
+{
+  return (LilvNode **)((char *)n + NODE_URIS[i].field);
+}
 
 PlugNodes *plug_nodes_new(LilvWorld *w)
 {
   PlugNodes *n = pipe_xcalloc(1, sizeof(PlugNodes));
-  n->input = lilv_new_uri(w, LV2_NS "InputPort");
-  n->output = lilv_new_uri(w, LV2_NS "OutputPort");
-  n->control = lilv_new_uri(w, LV2_NS "ControlPort");
-  n->audio = lilv_new_uri(w, LV2_NS "AudioPort");
-  n->atom = lilv_new_uri(w, ATOM_NS "AtomPort");
-  n->cv = lilv_new_uri(w, LV2_NS "CVPort");
-  n->event = lilv_new_uri(w, EV_NS "EventPort");
-  n->unit = lilv_new_uri(w, UNITS_NS "unit");
-  n->unit_symbol = lilv_new_uri(w, UNITS_NS "symbol");
-  n->rdfs_label = lilv_new_uri(w, RDFS_NS "label");
-  n->lv2_name = lilv_new_uri(w, LV2_NS "name");
-  n->lv2_symbol = lilv_new_uri(w, LV2_NS "symbol");
-  n->group = lilv_new_uri(w, PG_NS "group");
-  n->designation = lilv_new_uri(w, LV2_NS "designation");
-  n->minor = lilv_new_uri(w, LV2_NS "minorVersion");
-  n->micro = lilv_new_uri(w, LV2_NS "microVersion");
-  n->doap_name = lilv_new_uri(w, DOAP_NS "name");
-  n->maintainer = lilv_new_uri(w, DOAP_NS "maintainer");
-  n->rdf_type = lilv_new_uri(w, RDF_NS "type");
-  n->foaf_name = lilv_new_uri(w, FOAF_NS "name");
-  n->foaf_mbox = lilv_new_uri(w, FOAF_NS "mbox");
-  n->foaf_homepage = lilv_new_uri(w, FOAF_NS "homepage");
-  n->writable = lilv_new_uri(w, PATCH_NS "writable");
-  n->readable = lilv_new_uri(w, PATCH_NS "readable");
-  n->range = lilv_new_uri(w, RDFS_NS "range");
-  n->lv2_default = lilv_new_uri(w, LV2_NS "default");
-  n->lv2_minimum = lilv_new_uri(w, LV2_NS "minimum");
-  n->lv2_maximum = lilv_new_uri(w, LV2_NS "maximum");
-  n->buffer_type = lilv_new_uri(w, ATOM_NS "bufferType");
-  n->supports = lilv_new_uri(w, ATOM_NS "supports");
-  n->min_size = lilv_new_uri(w, RSZ_NS "minimumSize");
-  n->range_steps = lilv_new_uri(w, PPROPS_NS "rangeSteps");
-  n->display_priority = lilv_new_uri(w, PPROPS_NS "displayPriority");
+  for (size_t i = 0; i < sizeof NODE_URIS / sizeof NODE_URIS[0]; i++)
+    *node_field(n, i) = lilv_new_uri(w, NODE_URIS[i].uri);
   return n;
 }
 
@@ -52,16 +67,8 @@ void plug_nodes_free(PlugNodes *n)
 {
   if (!n)
     return;
-  LilvNode *all[] = {n->input,       n->output,      n->control,     n->audio,
-                     n->atom,        n->cv,          n->event,       n->unit,
-                     n->unit_symbol, n->rdfs_label,  n->lv2_name,    n->lv2_symbol,
-                     n->group,       n->designation, n->minor,       n->micro,
-                     n->doap_name,   n->writable,    n->readable,    n->range,
-                     n->lv2_default, n->lv2_minimum, n->lv2_maximum, n->buffer_type,
-                     n->supports,    n->min_size,    n->range_steps, n->display_priority,
-                     n->maintainer,  n->foaf_name,   n->foaf_mbox,   n->foaf_homepage};
-  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-    lilv_node_free(all[i]);
+  for (size_t i = 0; i < sizeof NODE_URIS / sizeof NODE_URIS[0]; i++)
+    lilv_node_free(*node_field(n, i));
   for (size_t i = 0; i < n->n_units; i++) {
     free(n->units[i].uri);
     json_decref(n->units[i].unit);

@@ -328,9 +328,12 @@ static bool index_current(const CacheStore *store, json_t *index, const char *lv
     return false;
   const char *uri;
   json_t *e;
-  json_object_foreach(plug_index_entries(index), uri, e)
+  json_object_foreach(plug_index_entries(index), uri, e) {
     if (json_str_is(json_object_get(e, "status"), "ok") && !desc_file_current(store, e))
       return false;
+    if (json_str_is(json_object_get(e, "fp"), "")) /* its descriptor could not be written: try again */
+      return false;
+  }
   return true;
 }
 

@@ -51,13 +51,26 @@ void plug_buf_append(PlugBuf *buf, const char *data, size_t len)
 
 const char *plug_signal_name(int sig)
 {
-  static char other[32];
-  const char *abbrev = sigabbrev_np(sig);
-  if (abbrev) {
-    snprintf(other, sizeof other, "SIG%s", abbrev);
-    return other;
+  switch (sig) {
+  case SIGSEGV: return "SIGSEGV";
+  case SIGABRT: return "SIGABRT";
+  case SIGBUS: return "SIGBUS";
+  case SIGFPE: return "SIGFPE";
+  case SIGILL: return "SIGILL";
+  case SIGKILL: return "SIGKILL";
+  case SIGTERM: return "SIGTERM";
+  case SIGTRAP: return "SIGTRAP";
+  case SIGSYS: return "SIGSYS";
+  case SIGXCPU: return "SIGXCPU";
+  case SIGPIPE: return "SIGPIPE";
+  default: break;
   }
-  snprintf(other, sizeof other, "signal %d", sig);
+  static _Thread_local char other[32]; /* rare signals only; valid until the next such call */
+  const char *abbrev = sigabbrev_np(sig);
+  if (abbrev)
+    snprintf(other, sizeof other, "SIG%s", abbrev);
+  else
+    snprintf(other, sizeof other, "signal %d", sig);
   return other;
 }
 
@@ -303,6 +316,8 @@ static PipeStatus pool_loop(Pool *p, PipeDiagList *diags)
         fds[n] = (struct pollfd){.fd = p->w[i].res_fd, .events = POLLIN};
         idx[n++] = i;
       }
+    if (n == 0)
+      continue; /* every worker died between jobs (dispatch failed): without this, poll() waits forever */
     int r = poll(fds, n, next_timeout_ms(p));
     if (r < 0 && errno != EINTR) {
       st = PIPE_ERR_CHILD;

@@ -52,7 +52,8 @@ typedef struct {
  * inherit it at fork). Returns PIPE_ERR_CHILD only when no worker can be started at all. */
 PipeStatus plug_pool_run(const PlugPoolOpts *opts, size_t n_jobs, PipeDiagList *diags);
 
-/* "SIGSEGV" for SIGSEGV...; a static string. */
+/* "SIGSEGV" for SIGSEGV...: a string literal for the usual signals; for others ("SIGUSR1", "signal 99") a
+ * per-thread buffer valid until the next such call. */
 const char *plug_signal_name(int sig);
 
 #endif

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # extract.sh: plugins:extract end to end on the fixture bundles: summary, JSON report, warm run, performance
-# report, plugin output kept off the terminal, and a cache directory that cannot be created.
+# report, plugin output kept off the terminal, relative and unreadable LV2 paths, a cache directory that cannot be
+# created or written, and a descriptor that cannot be written.
 set -euo pipefail
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -74,6 +75,82 @@ assert_has "$OUT" "plugins: 7 installed, 0 described now, 7 from cache, 0 remove
 [ ! -s "$ERR" ] || fail "lilv's errors reached stderr"
 assert_has "$C/logs/extract.log" "broken.lv2/manifest.ttl" "extract.log"
 rm -rf "$LV2/broken.lv2"
+
+# --- relative LV2 paths (the build directory's tests/lv2, as a user would type it there) ---
+BUILD_DIR=$(cd "$CTRLMAP_TEST_LV2_DIR/../.." && pwd -P)
+ABS_LV2="$BUILD_DIR/tests/lv2"
+[ "$ABS_LV2" -ef "$CTRLMAP_TEST_LV2_DIR" ] || fail "CTRLMAP_TEST_LV2_DIR is not <build>/tests/lv2: $CTRLMAP_TEST_LV2_DIR"
+HERE=$(pwd)
+# index_lv2_path CACHE: the "lv2_path" the index records.
+index_lv2_path() { grep -ao '"lv2_path": *"[^"]*"' "$1/plugins/index" | sed 's/^"lv2_path": *"//; s/"$//'; }
+# assert_bundles_under CACHE DIR: every descriptor's "bundle" is an absolute path inside DIR.
+assert_bundles_under() {
+  local f b
+  for f in "$1"/plugins/desc/*.json; do
+    b=$(desc_top "$f" bundle)
+    case "$b" in "$2"/*) ;; *) fail "$(basename "$f"): bundle is '$b', want a path under $2/" ;; esac
+  done
+}
+
+check "a relative --lv2-path (tests/lv2, from the build directory): exit 0, 8 plugins, absolute paths recorded"
+RELC="$T/rel-cache"
+cd "$BUILD_DIR"
+ctl plugins:extract --lv2-path tests/lv2 --cache-dir "$RELC"
+cd "$HERE"
+assert_rc 0
+assert_has "$OUT" "plugins: 8 installed, 8 described now, 0 from cache, 0 removed, 0 failed"
+assert_eq "$(index_lv2_path "$RELC")" "$ABS_LV2" "the index's lv2_path"
+assert_bundles_under "$RELC" "$ABS_LV2"
+
+check "the same directory given as an absolute path, from elsewhere, is a warm run"
+cd "$T"
+ctl plugins:extract --lv2-path "$ABS_LV2" --cache-dir "$RELC"
+cd "$HERE"
+assert_rc 0
+assert_has "$OUT" "plugins: 8 installed, 0 described now, 8 from cache, 0 removed, 0 failed"
+
+check "a relative LV2_PATH (no --lv2-path): exit 0, 8 plugins, absolute paths recorded"
+RELC2="$T/rel-cache-env"
+cd "$BUILD_DIR"
+LV2_PATH=tests/lv2 ctl plugins:extract --cache-dir "$RELC2"
+cd "$HERE"
+assert_rc 0
+assert_has "$OUT" "plugins: 8 installed, 8 described now, 0 from cache, 0 removed, 0 failed"
+assert_eq "$(index_lv2_path "$RELC2")" "$ABS_LV2" "the index's lv2_path (from LV2_PATH)"
+assert_bundles_under "$RELC2" "$ABS_LV2"
+
+check "plugins:health with a relative --lv2-path runs the plugin"
+cd "$BUILD_DIR"
+ctl plugins:health --lv2-path tests/lv2 --cache-dir "$RELC" --plugin allports --timeout 5
+cd "$HERE"
+assert_rc 0
+assert_match "$OUT" '^ok +[0-9.]+ +urn:ctrlmap:test:allports' "the health table"
+assert_has "$OUT" "1 plugins: 1 ok"
+
+# --- an LV2 path with nothing readable must not empty the cache ---
+check "--lv2-path /nonexistent/dir on a filled cache: exit 3 [lv2-path-unreadable], cache untouched"
+UC="$T/unreadable-cache"
+ctl plugins:extract --lv2-path "$CTRLMAP_TEST_LV2_DIR" --cache-dir "$UC"
+assert_rc 0
+assert_has "$OUT" "8 described now"
+cp "$UC/plugins/index" "$T/index.before"
+cp -R "$UC/plugins/desc" "$T/desc.before"
+ctl plugins:extract --lv2-path /nonexistent/dir --cache-dir "$UC"
+assert_rc 3
+assert_has "$ERR" "lv2-path-unreadable" "stderr"
+assert_has "$ERR" "/nonexistent/dir" "stderr"
+cmp -s "$T/index.before" "$UC/plugins/index" || fail "the index changed after a run on an unreadable LV2 path"
+diff -r "$T/desc.before" "$UC/plugins/desc" >"$T/desc.diff" 2>&1 ||
+  fail "the descriptors changed after a run on an unreadable LV2 path: $(head -5 "$T/desc.diff")"
+ctl plugins:extract --lv2-path "$CTRLMAP_TEST_LV2_DIR" --cache-dir "$UC"
+assert_rc 0
+assert_has "$OUT" "plugins: 8 installed, 0 described now, 8 from cache, 0 removed, 0 failed"
+
+check "an LV2 path with one missing and one valid directory works normally"
+ctl plugins:extract --lv2-path "/nonexistent/dir:$CTRLMAP_TEST_LV2_DIR" --cache-dir "$UC"
+assert_rc 0
+assert_has "$OUT" "plugins: 8 installed, 0 described now, 8 from cache, 0 removed, 0 failed"
+assert_lacks "$ERR" "lv2-path-unreadable" "stderr"
 
 check "--engine lilv (the reference reader) writes byte-identical descriptors"
 mkdir "$T/stream-desc"
@@ -150,5 +227,36 @@ else
   echo "    (skipped: running as root without setpriv to drop privileges)"
 fi
 chmod 755 "$RO"
+
+check "a descriptor the cache cannot take: exit 3 [cache-write]; writable again, the next run describes the plugins again"
+if [ "$(id -u)" -ne 0 ] || [ ${#as_user[@]} -gt 0 ]; then
+  WL="$T/lv2-w"
+  cp -R "$CTRLMAP_TEST_LV2_DIR" "$WL"
+  chmod -R a+rX "$WL"
+  WC="$T/w-cache"
+  mkdir "$WC"
+  if [ "$(id -u)" -eq 0 ]; then chown 65534:65534 "$WC"; fi
+  # as_cache_user ARGS...: ctl, as the user that owns $WC.
+  as_cache_user() {
+    set +e
+    "${as_user[@]}" "$CTRLMAP_BIN" "$@" >"$OUT" 2>"$ERR"
+    RC=$?
+    set -e
+  }
+  as_cache_user plugins:extract --lv2-path "$WL" --cache-dir "$WC"
+  assert_rc 0
+  assert_has "$OUT" "plugins: 8 installed, 8 described now, 0 from cache, 0 removed, 0 failed"
+  chmod 555 "$WC/plugins/desc"
+  as_cache_user plugins:extract --lv2-path "$WL" --cache-dir "$WC" --force
+  assert_rc 3
+  assert_has "$ERR" "cache-write" "stderr"
+  chmod 755 "$WC/plugins/desc"
+  as_cache_user plugins:extract --lv2-path "$WL" --cache-dir "$WC"
+  assert_rc 0
+  assert_has "$OUT" "plugins: 8 installed, 8 described now, 0 from cache, 0 removed, 0 failed"
+  assert_lacks "$OUT" "failed: " "stdout"
+else
+  echo "    (skipped: running as root without setpriv to drop privileges)"
+fi
 
 say "ok"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # list.sh: plugins:list -- the table (names, bindable in/out counts, status), --plugin, --format json, and the
-# message for a cache with nothing extracted yet.
+# messages for a cache with nothing extracted yet and for a damaged index.
 set -euo pipefail
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -97,11 +97,25 @@ assert_rc 3
 assert_has "$ERR" "plugins:extract"
 [ ! -e "$T/nothing-here" ] || fail "plugins:list created the cache directory"
 
-check "a damaged index: exit 3 with a message, no crash"
+check "a damaged index: exit 3, telling to run plugins:extract [cache-damaged], no crash"
 cp -R "$C" "$T/damaged"
 printf 'ctrlmap:plugin-index v1 xxh3:0000000000000000 5\n{"a":' >"$T/damaged/plugins/index"
 ctl plugins:list --cache-dir "$T/damaged"
 assert_rc 3
-[ -s "$ERR" ] || fail "no message for a damaged index"
+assert_has "$ERR" "ctrlmap plugins:extract" "stderr"
+assert_has "$ERR" "cache-damaged" "stderr"
+[ ! -s "$OUT" ] || fail "something was printed on stdout"
+
+check "an index that is garbage (no header, binary bytes): exit 3, telling to run plugins:extract [cache-damaged]"
+cp -R "$C" "$T/garbage"
+awk 'BEGIN { srand(7); for (i = 0; i < 4096; i++) printf "%c", int(rand() * 255) + 1 }' >"$T/garbage/plugins/index"
+ctl plugins:list --cache-dir "$T/garbage"
+assert_rc 3
+assert_has "$ERR" "ctrlmap plugins:extract" "stderr"
+assert_has "$ERR" "cache-damaged" "stderr"
+[ ! -s "$OUT" ] || fail "something was printed on stdout"
+ctl plugins:list --cache-dir "$T/garbage" --format json
+assert_rc 3
+assert_has "$ERR" "cache-damaged" "stderr (--format json)"
 
 say "ok"

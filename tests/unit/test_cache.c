@@ -690,6 +690,22 @@ static void test_write_atomic(void **state)
   assert_int_equal(sb.st_mode & 0777, 0644);
   assert_int_equal(count_entries_containing(dir, ".tmp."), 0);
 
+  /* The rename fails (a directory is in the way): IO error, and the temporary file is cleaned up. */
+  char *in_way = pipe_path_join(dir, "in_way");
+  char *in_way_child = pipe_path_join(in_way, "child");
+  assert_int_equal(mkdir(in_way, 0755), 0);
+  tu_write_file(in_way_child, "c", 1);
+  assert_int_equal(pipe_fs_write_atomic(in_way, "x", 1, true, diags), PIPE_ERR_IO);
+  assert_int_equal(pipe_diags_count(diags), 1);
+  assert_string_equal(pipe_diags_get(diags, 0)->code, "io-write");
+  assert_int_equal(count_entries_containing(dir, ".tmp."), 0);
+  assert_int_equal(stat(in_way, &sb), 0);
+  assert_true(S_ISDIR(sb.st_mode));
+  free(in_way_child);
+  free(in_way);
+  pipe_diags_free(diags);
+  diags = pipe_diags_new();
+
   /* Into a missing directory: IO error, diagnostic, nothing created. */
   char *bad = pipe_path_join(dir, "missing/x");
   assert_int_equal(pipe_fs_write_atomic(bad, "x", 1, false, diags), PIPE_ERR_IO);

@@ -161,6 +161,19 @@ static bool array_has_string(json_t *arr, const char *s)
   return false;
 }
 
+/* The descriptor's "class" is exactly {uri, label}. */
+static void assert_class(json_t *desc, const char *uri, const char *label)
+{
+  json_t *cls = json_object_get(desc, "class");
+  if (!json_is_object(cls))
+    fail_msg("\"class\" is missing or not an object");
+  const char *got_uri = str_of(cls, "uri"), *got_label = str_of(cls, "label");
+  if (!got_uri || strcmp(got_uri, uri) || !got_label || strcmp(got_label, label))
+    fail_msg("class is {uri: %s, label: %s}, want {uri: %s, label: %s}", got_uri ? got_uri : "(none)",
+             got_label ? got_label : "(none)", uri, label);
+  assert_int_equal(json_object_size(cls), 2);
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
   size_t a = strlen(s), b = strlen(suffix);
@@ -178,16 +191,10 @@ static void test_plugin_metadata(void **state)
   assert_str(d, "uri", URI);
   assert_str(d, "name", "ctrlmap all ports");
 
-  /* Without the LV2 spec bundles on the path lilv knows no class but lv2:Plugin, so the label is not asserted
-   * here (see test_with_spec_bundles); the URI must be the plugin's own class or, as lilv reports it when the class
-   * is unknown, lv2:Plugin -- never missing. (Reported: describe.c could fall back to the plugin's rdf:type.) */
-  json_t *cls = json_object_get(d, "class");
-  assert_true(json_is_object(cls));
-  const char *cls_uri = str_of(cls, "uri");
-  assert_non_null(cls_uri);
-  if (strcmp(cls_uri, LV2 "EQPlugin") && strcmp(cls_uri, LV2 "Plugin"))
-    fail_msg("class uri is %s", cls_uri);
-  assert_true(json_is_string(json_object_get(cls, "label")));
+  /* Without the LV2 class ontology on the path (fixtures only), the class is the plugin's own rdf:type, labelled
+   * with its local name (test_class_without_ontology checks the lilv engine, test_with_spec_bundles the label the
+   * ontology gives). */
+  assert_class(d, LV2 "EQPlugin", "EQPlugin");
 
   json_t *author = json_object_get(d, "author");
   assert_str(author, "name", "ctrlmap tests");
@@ -491,6 +498,20 @@ static void test_desc_load_unknown(void **state)
   assert_null(d);
 }
 
+/* No class ontology on the path: the lilv engine, too, keeps the plugin's own rdf:type (lilv alone would say
+ * lv2:Plugin), and the index shows its label. */
+static void test_class_without_ontology(void **state)
+{
+  Fixture *f = *state;
+  assert_class(f->desc, LV2 "EQPlugin", "EQPlugin");
+  assert_str(json_object_get(plug_index_entries(f->index), URI), "class", "EQPlugin");
+  Fixture lilv = {0};
+  describe_into(&lilv, NULL, PLUG_ENGINE_LILV);
+  assert_class(lilv.desc, LV2 "EQPlugin", "EQPlugin");
+  assert_str(json_object_get(plug_index_entries(lilv.index), URI), "class", "EQPlugin");
+  fixture_release(&lilv);
+}
+
 /* With the LV2 spec bundles (core, units) on the path, lilv knows the class and the units' symbols. Skipped on a
  * machine without lv2-dev's spec bundles. */
 static void test_with_spec_bundles(void **state)
@@ -501,9 +522,7 @@ static void test_with_spec_bundles(void **state)
   Fixture f = {0};
   static const char *const specs[] = {"/usr/lib/lv2/core.lv2", "/usr/lib/lv2/units.lv2", NULL};
   describe_into(&f, specs, PLUG_ENGINE_STREAM);
-  json_t *cls = json_object_get(f.desc, "class");
-  assert_str(cls, "uri", LV2 "EQPlugin");
-  assert_str(cls, "label", "Equaliser Plugin");
+  assert_class(f.desc, LV2 "EQPlugin", "Equaliser Plugin");
   json_t *u = json_object_get(port_by_symbol(&f, "gain"), "unit");
   assert_str(u, "uri", UNITS "db");
   assert_str(u, "symbol", "dB");
@@ -868,6 +887,7 @@ int main(void)
       cmocka_unit_test(test_index_entry),
       cmocka_unit_test(test_desc_load_unknown),
       cmocka_unit_test(test_schema),
+      cmocka_unit_test(test_class_without_ontology),
       cmocka_unit_test(test_with_spec_bundles),
       cmocka_unit_test(test_engines_agree),
   };

@@ -624,6 +624,97 @@ static void test_extension_bundle(void **state)
   assert_int_equal(nan_minor_version(e), -1);
 }
 
+/* A relative LV2 path is taken from the current directory and recorded absolute: in the index and in the
+ * descriptors' "bundle" (lilv cannot map a relative bundle path to a URI). */
+static void test_relative_lv2_path(void **state)
+{
+  Env *e = *state;
+  copy_three(e);
+  char here[4096], real_tmp[4096], want[8200];
+  assert_non_null(getcwd(here, sizeof here));
+  assert_int_equal(chdir(e->tmp), 0);
+  assert_non_null(getcwd(real_tmp, sizeof real_tmp)); /* physical path, as the library sees it */
+  snprintf(want, sizeof want, "%s/lv2", real_tmp);
+  snprintf(e->lv2, sizeof e->lv2, "lv2");
+  Run run = run_extract(e, false);
+  assert_int_equal(chdir(here), 0);
+  assert_counts(&run, 3, 3, 0, 0);
+  run_free(&run);
+
+  json_t *index = load_index(e);
+  const char *recorded = json_string_value(json_object_get(index, "lv2_path"));
+  if (!recorded || strcmp(recorded, want))
+    fail_msg("the index records lv2_path '%s', want '%s'", recorded ? recorded : "(none)", want);
+  json_t *desc = NULL;
+  assert_int_equal(load_desc(e, index, ALLPORTS, &desc, NULL), PIPE_OK);
+  const char *bundle = json_string_value(json_object_get(desc, "bundle"));
+  char want_bundle[8300];
+  snprintf(want_bundle, sizeof want_bundle, "%s/ctrlmap-allports.lv2/", want);
+  if (!bundle || strcmp(bundle, want_bundle))
+    fail_msg("allports' bundle is '%s', want '%s'", bundle ? bundle : "(none)", want_bundle);
+  json_decref(desc);
+  json_decref(index);
+
+  /* The same directory, now given absolute: nothing to do. */
+  snprintf(e->lv2, sizeof e->lv2, "%s", want);
+  Run warm = run_extract(e, false);
+  assert_counts(&warm, 3, 0, 3, 0);
+  assert_false(warm.r->turtle_loaded);
+  run_free(&warm);
+}
+
+/* An LV2 path none of whose directories can be read is an error (lv2-path-unreadable) that leaves the cache as it
+ * was: a mistyped path must not drop every plugin. One missing directory beside a valid one is fine. */
+static void test_unreadable_lv2_path(void **state)
+{
+  Env *e = *state;
+  copy_three(e);
+  Run cold = run_extract(e, false);
+  assert_counts(&cold, 3, 3, 0, 0);
+  run_free(&cold);
+  char path[8192];
+  index_path(e, path, sizeof path);
+  size_t len = 0;
+  char *before = tu_read_file(path, &len);
+  assert_non_null(before);
+  json_t *index = load_index(e);
+  char *desc = desc_path(e, index, NOISY);
+  json_decref(index);
+
+  char good[8200];
+  snprintf(good, sizeof good, "%s", e->lv2);
+  snprintf(e->lv2, sizeof e->lv2, "%s/no-such-dir", e->tmp);
+  Run bad = run_extract(e, false);
+  assert_int_equal(bad.st, PIPE_ERR_IO);
+  if (!has_diag(bad.diags, PIPE_SEV_ERROR, "lv2-path-unreadable"))
+    fail_msg("no lv2-path-unreadable error among %zu diagnostics", pipe_diags_count(bad.diags));
+  assert_int_equal(bad.r->removed, 0);
+  run_free(&bad);
+  size_t len2 = 0;
+  char *after = tu_read_file(path, &len2);
+  assert_non_null(after);
+  if (len2 != len || memcmp(after, before, len))
+    fail_msg("the index changed after a run on an unreadable LV2 path");
+  free(after);
+  free(before);
+  assert_int_equal(access(desc, F_OK), 0);
+  free(desc);
+  assert_index_holds(e, (const char *const[]){ALLPORTS, NOISY, NAN_URI, NULL});
+
+  snprintf(e->lv2, sizeof e->lv2, "%s", good);
+  Run warm = run_extract(e, false);
+  assert_counts(&warm, 3, 0, 3, 0);
+  assert_false(warm.r->turtle_loaded);
+  run_free(&warm);
+
+  int n = snprintf(e->lv2, sizeof e->lv2, "%s/no-such-dir:%s", e->tmp, good);
+  assert_true(n > 0 && (size_t)n < sizeof e->lv2);
+  Run mixed = run_extract(e, false);
+  assert_counts(&mixed, 3, 0, 3, 0);
+  assert_int_equal(pipe_diags_count_severity(mixed.diags, PIPE_SEV_ERROR), 0);
+  run_free(&mixed);
+}
+
 static void test_index_absent(void **state)
 {
   Env *e = *state;
@@ -648,7 +739,8 @@ int main(void)
       T(test_added_bundle),     T(test_removed_bundle),  T(test_force),
       T(test_truncated_descriptor), T(test_altered_descriptor), T(test_garbage_index),
       T(test_index_other_version),  T(test_lv2_path_change),    T(test_deterministic),
-      T(test_extension_bundle),     T(test_index_absent),
+      T(test_extension_bundle),     T(test_relative_lv2_path),  T(test_unreadable_lv2_path),
+      T(test_index_absent),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
