@@ -3,6 +3,7 @@
 
 #include "../plugins/plug.h"
 #include "fsx.h"
+#include "jsonx.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -100,15 +101,7 @@ static json_t *list_rows(PipeCtx *ctx, json_t *index, json_t *health)
                                     json_object_get(h, "detail") ? json_object_get(h, "detail") : json_null()));
     json_array_append_new(rows, row);
   }
-  size_t n = json_array_size(rows);
-  json_t **items = pipe_xmalloc((n + 1) * sizeof(json_t *));
-  for (size_t i = 0; i < n; i++)
-    items[i] = json_incref(json_array_get(rows, i));
-  qsort(items, n, sizeof(json_t *), cmp_entries);
-  json_array_clear(rows);
-  for (size_t i = 0; i < n; i++)
-    json_array_append_new(rows, items[i]);
-  free(items);
+  pipe_json_array_sort(rows, cmp_entries);
   return rows;
 }
 

@@ -3,6 +3,7 @@
  * query classified locally rather than one query per property, and unit details memoised per unit. */
 #include "describe.h"
 
+#include "../pipeline/jsonx.h"
 #include "../pipeline/xalloc.h"
 
 #include <math.h>
@@ -170,25 +171,10 @@ static json_t *node_list(LilvNodes *nodes)
   return a;
 }
 
-static int cmp_json_str(const void *a, const void *b)
-{
-  return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
-}
-
-/* Sorted copy, so descriptors do not depend on lilv's store order. */
+/* Sorted, so descriptors do not depend on lilv's store order. Takes `arr`. */
 json_t *plug_desc_sorted_strings(json_t *arr)
 {
-  size_t n = json_array_size(arr);
-  json_t **items = pipe_xmalloc((n + 1) * sizeof(json_t *));
-  for (size_t i = 0; i < n; i++)
-    items[i] = json_array_get(arr, i);
-  qsort(items, n, sizeof(json_t *), cmp_json_str);
-  json_t *out = json_array();
-  for (size_t i = 0; i < n; i++)
-    json_array_append(out, items[i]);
-  free(items);
-  json_decref(arr);
-  return out;
+  return pipe_json_array_sort(arr, pipe_json_cmp_strings);
 }
 
 /* ---- ports ---- */
@@ -250,31 +236,14 @@ static int cmp_by_uri(const void *a, const void *b)
                 json_string_value(json_object_get(*(json_t *const *)b, "uri")));
 }
 
-/* Sorts an array of objects in place (lilv returns multi-valued properties in an order that varies by run). */
-static json_t *sort_objects(json_t *arr, int (*cmp)(const void *, const void *))
-{
-  size_t n = json_array_size(arr);
-  if (n < 2)
-    return arr;
-  json_t **items = pipe_xmalloc(n * sizeof(json_t *));
-  for (size_t i = 0; i < n; i++)
-    items[i] = json_incref(json_array_get(arr, i));
-  qsort(items, n, sizeof(json_t *), cmp);
-  json_array_clear(arr);
-  for (size_t i = 0; i < n; i++)
-    json_array_append_new(arr, items[i]);
-  free(items);
-  return arr;
-}
-
 json_t *plug_desc_sort_scale_points(json_t *arr)
 {
-  return sort_objects(arr, cmp_scale_point);
+  return pipe_json_array_sort(arr, cmp_scale_point);
 }
 
 json_t *plug_desc_sort_by_uri(json_t *arr)
 {
-  return sort_objects(arr, cmp_by_uri);
+  return pipe_json_array_sort(arr, cmp_by_uri);
 }
 
 static json_t *scale_points_json(const LilvPlugin *p, const LilvPort *port)

@@ -200,24 +200,20 @@ static void extract_run(void *vctx, size_t job, PlugBuf *out)
     json_decref(desc);
   }
   lilv_node_free(uri);
-  char *s = json_dumps(res, JSON_COMPACT);
-  plug_buf_append(out, s, strlen(s));
-  free(s);
-  json_decref(res);
+  plug_buf_append_json(out, res);
 }
 
 /* ---- the parent side ---- */
 
 static char *failure_text(const PlugJobResult *r, double timeout_s)
 {
-  switch (r->outcome) {
-  case PLUG_JOB_CRASHED: return pipe_xasprintf("crashed (%s)", plug_signal_name(r->signal));
-  case PLUG_JOB_TIMEOUT: return pipe_xasprintf("timed out after %g s", timeout_s);
-  case PLUG_JOB_EXITED: return pipe_xasprintf("worker exited with status %d", r->exit_code);
-  case PLUG_JOB_PROTOCOL: return pipe_xstrdup("worker sent a malformed result");
-  case PLUG_JOB_OK: break;
-  }
-  return NULL;
+  if (r->outcome == PLUG_JOB_OK)
+    return NULL;
+  char *detail = NULL;
+  const char *status = plug_job_failure(r, timeout_s, &detail);
+  char *text = pipe_xasprintf("%s: %s", status, detail);
+  free(detail);
+  return text;
 }
 
 static void record_failure(ExtractCtx *x, size_t job, const char *why)

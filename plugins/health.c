@@ -57,30 +57,16 @@ static void health_run(void *vctx, size_t job, PlugBuf *out)
   json_t *res = p ? plug_health_run_one(h->world, p, h->opts->sample_rate > 0 ? h->opts->sample_rate : 48000.0,
                                         h->opts->block > 0 ? h->opts->block : 1024)
                   : json_pack("{s:s, s:s}", "status", "error", "detail", "plugin not found");
-  char *s = json_dumps(res, JSON_COMPACT);
-  plug_buf_append(out, s, strlen(s));
-  free(s);
-  json_decref(res);
+  plug_buf_append_json(out, res);
 }
 
 static json_t *failure_result(const PlugJobResult *r, double timeout_s)
 {
-  switch (r->outcome) {
-  case PLUG_JOB_CRASHED: return json_pack("{s:s, s:s}", "status", "crashed", "detail", plug_signal_name(r->signal));
-  case PLUG_JOB_TIMEOUT: {
-    char *d = pipe_xasprintf("no answer within %g s", timeout_s);
-    json_t *j = json_pack("{s:s, s:s}", "status", "timeout", "detail", d);
-    free(d);
-    return j;
-  }
-  case PLUG_JOB_EXITED: {
-    char *d = pipe_xasprintf("plugin ended the worker process with exit status %d", r->exit_code);
-    json_t *j = json_pack("{s:s, s:s}", "status", "crashed", "detail", d);
-    free(d);
-    return j;
-  }
-  default: return json_pack("{s:s, s:s}", "status", "error", "detail", "worker sent a malformed result");
-  }
+  char *detail = NULL;
+  const char *status = plug_job_failure(r, timeout_s, &detail);
+  json_t *j = json_pack("{s:s, s:s}", "status", status, "detail", detail);
+  free(detail);
+  return j;
 }
 
 static void health_done(void *vctx, size_t job, const PlugJobResult *r)

@@ -49,6 +49,30 @@ void plug_buf_append(PlugBuf *buf, const char *data, size_t len)
   buf->data[buf->len] = '\0';
 }
 
+void plug_buf_append_json(PlugBuf *buf, json_t *value)
+{
+  char *s = json_dumps(value, JSON_COMPACT);
+  plug_buf_append(buf, s, strlen(s));
+  free(s);
+  json_decref(value);
+}
+
+const char *plug_job_failure(const PlugJobResult *r, double timeout_s, char **detail)
+{
+  switch (r->outcome) {
+  case PLUG_JOB_CRASHED: *detail = pipe_xstrdup(plug_signal_name(r->signal)); return "crashed";
+  case PLUG_JOB_TIMEOUT: *detail = pipe_xasprintf("no answer within %g s", timeout_s); return "timeout";
+  case PLUG_JOB_EXITED:
+    /* A plugin that calls exit(), or a sanitizer that stopped on the plugin's own memory error. */
+    *detail = pipe_xasprintf("the worker ended with exit status %d", r->exit_code);
+    return "crashed";
+  case PLUG_JOB_PROTOCOL:
+  case PLUG_JOB_OK: break;
+  }
+  *detail = pipe_xstrdup("the worker sent a malformed result");
+  return "error";
+}
+
 const char *plug_signal_name(int sig)
 {
   switch (sig) {

@@ -7,6 +7,7 @@
 #include "../pipeline/status.h"
 
 #include <stdbool.h>
+#include <jansson.h>
 #include <stddef.h>
 
 typedef enum {
@@ -33,6 +34,12 @@ typedef struct {
 } PlugBuf;
 
 void plug_buf_append(PlugBuf *buf, const char *data, size_t len);
+/* Appends `value` as compact JSON and releases it. */
+void plug_buf_append_json(PlugBuf *buf, json_t *value);
+
+/* How a failed job ended, for reports: returns a status word ("crashed", "timeout", "error") and sets *detail to an
+ * owned explanation ("SIGSEGV", "no answer within 5 s", "exit status 1 from the worker"). */
+const char *plug_job_failure(const PlugJobResult *r, double timeout_s, char **detail);
 
 typedef struct {
   int workers;         /* > 0 */
