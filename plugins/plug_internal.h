@@ -44,7 +44,7 @@ typedef struct {
 json_t *plug_desc_number(const char *text, bool is_int);          /* a literal's text as a JSON number, or null */
 const char *plug_desc_short_name(const char *uri);                /* LV2 core / port-props URIs by local name */
 void plug_desc_set_if(json_t *obj, const char *key, json_t *val); /* sets unless val is NULL or null */
-json_t *plug_desc_sorted_strings(json_t *arr);                    /* takes arr, returns a sorted copy */
+json_t *plug_desc_sorted_strings(json_t *arr);                    /* sorts arr in place and returns it */
 json_t *plug_desc_sort_scale_points(json_t *arr);                 /* by value, then label; in place */
 json_t *plug_desc_sort_by_uri(json_t *arr);                       /* objects by their "uri"; in place */
 void plug_desc_count_port(PlugPortCounts *c, const char *kind, bool input);
