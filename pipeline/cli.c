@@ -29,6 +29,7 @@ static const OptSpec OPTS[] = {
     {PIPE_OPT_FORCE, "force", 'f', ARG_NONE, NULL, "redo the work even if the cache is current"},
     {PIPE_OPT_FORMAT, "format", 0, ARG_FORMAT, "table|json", "output format (default table)"},
     {PIPE_OPT_PLUGIN, "plugin", 'p', ARG_STRING, "TEXT", "only plugins whose URI or name contains TEXT"},
+    {PIPE_OPT_DEVICE, "device", 'd', ARG_STRING, "TEXT", "only maps whose device (manufacturer, model) contains TEXT"},
     {PIPE_OPT_STRICT, "strict", 0, ARG_NONE, NULL, "exit 1 on any finding, warnings included"},
     {PIPE_OPT_PERFORMANCE, "performance", 0, ARG_NONE, NULL, "print timing, percentiles, memory and cache figures"},
     {PIPE_OPT_PERF_JSON, "performance-json", 0, ARG_STRING, "FILE", "also write the performance report as JSON"},
@@ -104,6 +105,8 @@ static bool parse_value(const OptSpec *o, const char *v, PipeOptions *opts, Pipe
       opts->lv2_path = v;
     else if (o->id == PIPE_OPT_PLUGIN)
       opts->plugin = v;
+    else if (o->id == PIPE_OPT_DEVICE)
+      opts->device = v;
     else
       opts->perf_json = v;
     return true;

@@ -25,12 +25,13 @@ typedef enum {
   PIPE_OPT_PERFORMANCE = 1u << 9,
   PIPE_OPT_PERF_JSON = 1u << 10,
   PIPE_OPT_LOCK_TIMEOUT = 1u << 11,
-  PIPE_OPT_ENGINE = 1u << 12
+  PIPE_OPT_ENGINE = 1u << 12,
+  PIPE_OPT_DEVICE = 1u << 13
 } PipeOptionId;
 
 typedef struct {
   unsigned seen; /* PipeOptionId bits given on the command line */
-  const char *cache_dir, *lv2_path, *plugin, *perf_json;
+  const char *cache_dir, *lv2_path, *plugin, *perf_json, *device;
   int jobs;
   double timeout_s;
   int lock_timeout_ms;

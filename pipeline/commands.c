@@ -41,6 +41,26 @@ static const PipeCommand COMMANDS[] = {
      "defaults, silent audio), activated, run for one 1024-frame block and freed, in a worker process. Reports ok,\n"
      "missing-feature, instantiate-failed, crashed (signal), timeout (default 10 s) or non-finite (which output).\n"
      "Exits 1 when any plugin is unhealthy only with --strict."},
+    {"maps:validate", pipe_cmd_maps_validate, PIPE_CMD_CACHE_WRITE, COMMON_OPTS | PIPE_OPT_FORMAT | PIPE_OPT_STRICT, -1,
+     "[PATHS...]", "check canonical controller maps: schema, controller rules, conflicts",
+     "Reads canonical maps (YAML files, or directories searched for *.yaml) with their channel registries and\n"
+     "device profiles, and reports every finding as file:line:column: severity: message [code]: required fields\n"
+     "and types, unknown keys (with a did-you-mean), CC 0-127, channel 1-16, duplicate ids, one channel+CC bound\n"
+     "twice, registry conflicts and missing files, controls not in the device profile. No plugin knowledge is\n"
+     "needed. Without PATHS, the bundled default maps. Exit 1 on any error (on warnings too with --strict)."},
+    {"maps:check", pipe_cmd_maps_check, PIPE_CMD_CACHE_WRITE,
+     COMMON_OPTS | PIPE_OPT_FORMAT | PIPE_OPT_STRICT | PIPE_OPT_LV2_PATH | PIPE_OPT_JOBS, -1, "[PATHS...]",
+     "cross-check each binding against the plugin's descriptor",
+     "Validates the maps, brings the plugin descriptors up to date (plugins:extract, usually a warm no-op), then\n"
+     "resolves every plugin_parameter (port index, symbol or name) to a control input of the plugin and checks\n"
+     "that the control suits it. Prints the coverage (bound / bindable parameters) per map and writes the resolved\n"
+     "bindings, with each parameter's Ardour number, to the cache for daw:generate."},
+    {"maps:list", pipe_cmd_maps_list, PIPE_CMD_CACHE_READ | PIPE_CMD_CACHE_OPTIONAL,
+     COMMON_OPTS | PIPE_OPT_FORMAT | PIPE_OPT_DEVICE | PIPE_OPT_PLUGIN, -1, "[PATHS...]",
+     "list canonical maps with their device, plugin, channel and last validation",
+     "Lists the maps (the bundled defaults without PATHS) with device, plugin, MIDI channel, number of controls\n"
+     "and the result of their last maps:validate and maps:check in this cache (\"stale\" when the file changed\n"
+     "since). --device and --plugin filter by a case-insensitive substring."},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -111,8 +131,12 @@ static int open_cache(const PipeCommand *c, PipeCtx *ctx)
   ctx->cache_dir = ctx->opts->cache_dir ? pipe_xstrdup(ctx->opts->cache_dir) : cache_default_dir();
   PipeStatus st;
   CacheMode mode = c->flags & PIPE_CMD_CACHE_WRITE ? CACHE_WRITE : CACHE_READ;
-  ctx->store = cache_open(ctx->cache_dir, mode, ctx->opts->lock_timeout_ms, &st, ctx->diags);
-  return ctx->store ? PIPE_EXIT_OK : PIPE_EXIT_ENV;
+  bool optional = c->flags & PIPE_CMD_CACHE_OPTIONAL;
+  PipeDiagList *open_diags = optional ? pipe_diags_new() : ctx->diags;
+  ctx->store = cache_open(ctx->cache_dir, mode, ctx->opts->lock_timeout_ms, &st, open_diags);
+  if (optional)
+    pipe_diags_free(open_diags);
+  return ctx->store || (optional && st == PIPE_ERR_NOTFOUND) ? PIPE_EXIT_OK : PIPE_EXIT_ENV;
 }
 
 static int finish_performance(PipeCtx *ctx)

@@ -21,7 +21,8 @@ enum {
 /* What the dispatcher sets up for a handler, per the command's flags. */
 enum {
   PIPE_CMD_CACHE_WRITE = 1u << 0, /* open the cache locked for writing */
-  PIPE_CMD_CACHE_READ = 1u << 1   /* open the cache with a shared lock */
+  PIPE_CMD_CACHE_READ = 1u << 1,  /* open the cache with a shared lock */
+  PIPE_CMD_CACHE_OPTIONAL = 1u << 2 /* with READ: a missing cache is no error (ctx->store stays NULL) */
 };
 
 typedef struct {
@@ -56,6 +57,9 @@ void pipe_progress_end(PipeCtx *ctx);
 int pipe_cmd_plugins_extract(PipeCtx *ctx);
 int pipe_cmd_plugins_list(PipeCtx *ctx);
 int pipe_cmd_plugins_health(PipeCtx *ctx);
+int pipe_cmd_maps_validate(PipeCtx *ctx);
+int pipe_cmd_maps_check(PipeCtx *ctx);
+int pipe_cmd_maps_list(PipeCtx *ctx);
 
 /* Prints diagnostics the way every command does: to stderr, as "file:line:col: severity: message [code]". */
 void pipe_print_diags(PipeCtx *ctx);

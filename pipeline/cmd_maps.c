@@ -1,0 +1,330 @@
+/* cmd_maps.c: the maps:* commands (phase 2). Findings are these commands' output: they go to stdout (or into the
+ * JSON document), one line each, as compilers print them. */
+#include "commands.h"
+
+#include "../maps/map.h"
+#include "../plugins/plug.h"
+#include "fsx.h"
+#include "xalloc.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define STATUS_DOC    "maps/status"
+#define STATUS_KIND   "map-status"
+#define BINDINGS_KIND "map-bindings"
+
+/* The maps named on the command line, or the bundled default maps. */
+static const char *const *map_paths(PipeCtx *ctx, size_t *n, char **dflt)
+{
+  *dflt = NULL;
+  if (ctx->opts->n_args > 0) {
+    *n = (size_t)ctx->opts->n_args;
+    return (const char *const *)ctx->opts->args;
+  }
+  *dflt = pipe_path_join(map_data_dir(), "defaults");
+  *n = 1;
+  return (const char *const *)dflt;
+}
+
+/* Findings of one file, by severity. */
+static void count_findings(const PipeDiagList *diags, const char *file, size_t count[3])
+{
+  count[0] = count[1] = count[2] = 0;
+  for (size_t i = 0; i < pipe_diags_count(diags); i++) {
+    const PipeDiag *d = pipe_diags_get(diags, i);
+    if (d->file && !strcmp(d->file, file))
+      count[d->severity]++;
+  }
+}
+
+static json_t *findings_json(const PipeDiagList *diags)
+{
+  json_t *a = json_array();
+  for (size_t i = 0; i < pipe_diags_count(diags); i++) {
+    const PipeDiag *d = pipe_diags_get(diags, i);
+    json_array_append_new(a, json_pack("{s:s, s:s, s:s?, s:i, s:i, s:s}", "severity", pipe_severity_name(d->severity),
+                                       "code", d->code, "file", d->file, "line", (int)d->line, "column", (int)d->column,
+                                       "message", d->message));
+  }
+  return a;
+}
+
+static const char *verdict(const size_t count[3])
+{
+  return count[PIPE_SEV_ERROR] ? "errors" : count[PIPE_SEV_WARNING] ? "warnings" : "ok";
+}
+
+static char *real_or_copy(const char *path)
+{
+  char *r = realpath(path, NULL);
+  return r ? r : pipe_xstrdup(path);
+}
+
+/* Records a map's latest validation (and check) result in the cache for maps:list. */
+static void status_put(json_t *status, const CanonMap *m, int channel, const char *phase, const size_t count[3],
+                       json_t *extra)
+{
+  char *key = real_or_copy(m->path), hex[17];
+  cache_hash_hex(m->content_hash, hex);
+  json_t *e = json_object_get(status, key);
+  const char *had = json_string_value(json_object_get(e, "hash"));
+  if (!e || !had || strcmp(had, hex)) { /* a changed file starts a fresh record */
+    e = json_object();
+    json_object_set_new(status, key, e);
+  }
+  json_object_set_new(e, "hash", json_string(hex));
+  json_object_set_new(e, phase,
+                      json_pack("{s:s, s:I, s:I}", "status", verdict(count), "errors", (json_int_t)count[2], "warnings",
+                                (json_int_t)count[1]));
+  json_object_set_new(e, "channel", json_integer(channel));
+  if (extra)
+    json_object_update(e, extra);
+  free(key);
+}
+
+static json_t *status_load(PipeCtx *ctx)
+{
+  json_t *status = NULL;
+  if (!ctx->store || cache_doc_load(ctx->store, STATUS_DOC, STATUS_KIND, &status, NULL) != PIPE_OK ||
+      !json_is_object(status)) {
+    json_decref(status);
+    status = json_object();
+  }
+  return status;
+}
+
+static int findings_exit(PipeCtx *ctx, const PipeDiagList *findings)
+{
+  size_t errors = pipe_diags_count_severity(findings, PIPE_SEV_ERROR);
+  size_t warnings = pipe_diags_count_severity(findings, PIPE_SEV_WARNING);
+  return errors || (ctx->opts->strict && warnings) ? PIPE_EXIT_FINDINGS : PIPE_EXIT_OK;
+}
+
+/* ---- maps:validate ---- */
+
+int pipe_cmd_maps_validate(PipeCtx *ctx)
+{
+  char *dflt;
+  size_t n_paths;
+  const char *const *paths = map_paths(ctx, &n_paths, &dflt);
+  PipeDiagList *findings = pipe_diags_new();
+  int ph = pipe_perf_phase_begin(ctx->perf, "validate");
+  MapSet *set = map_set_load(paths, n_paths, NULL, findings);
+  json_t *status = status_load(ctx), *maps = json_array();
+  for (size_t i = 0; i < map_set_size(set); i++) {
+    const CanonMap *m = map_set_map(set, i);
+    size_t count[3];
+    count_findings(findings, m->path, count);
+    status_put(status, m, map_set_channel(set, i), "validate", count, NULL);
+    json_array_append_new(maps, json_pack("{s:s, s:s, s:i, s:I, s:I}", "path", m->path, "status", verdict(count),
+                                          "channel", map_set_channel(set, i), "errors", (json_int_t)count[2],
+                                          "warnings", (json_int_t)count[1]));
+    pipe_perf_item(ctx->perf, ph, 0, count[2] == 0);
+  }
+  pipe_perf_phase_end(ctx->perf, ph);
+  cache_doc_save(ctx->store, STATUS_DOC, STATUS_KIND, status, ctx->diags);
+  if (ctx->opts->format == PIPE_FMT_JSON) {
+    pipe_print_json(ctx, json_pack("{s:o, s:o}", "maps", maps, "findings", findings_json(findings)));
+  } else {
+    pipe_diags_print(findings, ctx->out);
+    fprintf(ctx->out, "%zu maps: %zu errors, %zu warnings\n", map_set_size(set),
+            pipe_diags_count_severity(findings, PIPE_SEV_ERROR), pipe_diags_count_severity(findings, PIPE_SEV_WARNING));
+    json_decref(maps);
+  }
+  int rc = findings_exit(ctx, findings);
+  json_decref(status);
+  map_set_free(set);
+  pipe_diags_free(findings);
+  free(dflt);
+  return rc;
+}
+
+/* ---- maps:check ---- */
+
+static bool save_bindings(PipeCtx *ctx, const CanonMap *m, json_t *bindings)
+{
+  char *real = real_or_copy(m->path), hex[17];
+  cache_hash_hex(cache_hash(real, strlen(real)), hex);
+  char *rel = pipe_xasprintf("maps/bindings/%s", hex);
+  bool ok = cache_doc_save(ctx->store, rel, BINDINGS_KIND, bindings, ctx->diags) == PIPE_OK;
+  free(rel);
+  free(real);
+  return ok;
+}
+
+/* Phase 1 first: a plugin that is installed but not described yet gets described (a warm run costs ~10 ms). */
+static json_t *current_index(PipeCtx *ctx)
+{
+  PlugExtractOpts o = {.lv2_path = ctx->opts->lv2_path, .jobs = ctx->opts->jobs};
+  PlugExtractReport *r = NULL;
+  PipeStatus st = plug_extract(ctx->store, &o, ctx->perf, &r, ctx->diags);
+  plug_extract_report_free(r);
+  json_t *index = NULL;
+  if (st == PIPE_OK)
+    plug_index_load(ctx->store, &index, ctx->diags);
+  return index;
+}
+
+static void print_check_row(PipeCtx *ctx, const CanonMap *m, const size_t count[3], json_t *bindings)
+{
+  json_t *cov = json_object_get(bindings, "coverage");
+  char coverage[32] = "-";
+  if (cov)
+    snprintf(coverage, sizeof coverage, "%lld/%lld", (long long)json_integer_value(json_object_get(cov, "bound")),
+             (long long)json_integer_value(json_object_get(cov, "bindable")));
+  fprintf(ctx->out, "%-9s %-9s %3lld  %-40s %s\n", verdict(count), coverage,
+          (long long)json_integer_value(json_object_get(bindings, "channel")),
+          json_string_value(json_object_get(json_object_get(bindings, "plugin"), "uri"))
+              ? json_string_value(json_object_get(json_object_get(bindings, "plugin"), "uri"))
+              : "-",
+          m->path);
+}
+
+int pipe_cmd_maps_check(PipeCtx *ctx)
+{
+  json_t *index = current_index(ctx);
+  if (!index)
+    return PIPE_EXIT_ENV;
+  char *dflt;
+  size_t n_paths;
+  const char *const *paths = map_paths(ctx, &n_paths, &dflt);
+  PipeDiagList *findings = pipe_diags_new();
+  int ph = pipe_perf_phase_begin(ctx->perf, "check");
+  MapSet *set = map_set_load(paths, n_paths, NULL, findings);
+  MapChecker *ck = map_checker_new(ctx->store, index);
+  json_t *status = status_load(ctx), *rows = json_array();
+  for (size_t i = 0; i < map_set_size(set); i++) {
+    const CanonMap *m = map_set_map(set, i);
+    size_t count[3];
+    count_findings(findings, m->path, count);
+    status_put(status, m, map_set_channel(set, i), "validate", count, NULL);
+    /* A map that fails validation is not checked: its bindings would be guesses. */
+    json_t *bindings = count[PIPE_SEV_ERROR] ? NULL : map_check(ck, set, i, findings);
+    count_findings(findings, m->path, count);
+    status_put(status, m, map_set_channel(set, i), "check", count,
+               bindings ? json_pack("{s:O}", "coverage", json_object_get(bindings, "coverage")) : NULL);
+    if (bindings && !count[PIPE_SEV_ERROR])
+      save_bindings(ctx, m, bindings);
+    if (ctx->opts->format == PIPE_FMT_TABLE)
+      print_check_row(ctx, m, count, bindings);
+    json_array_append_new(rows, json_pack("{s:s, s:s, s:o}", "path", m->path, "status", verdict(count), "bindings",
+                                          bindings ? bindings : json_null()));
+    pipe_perf_item(ctx->perf, ph, 0, count[PIPE_SEV_ERROR] == 0);
+  }
+  pipe_perf_phase_end(ctx->perf, ph);
+  cache_doc_save(ctx->store, STATUS_DOC, STATUS_KIND, status, ctx->diags);
+  if (ctx->opts->format == PIPE_FMT_JSON) {
+    pipe_print_json(ctx, json_pack("{s:o, s:o}", "maps", rows, "findings", findings_json(findings)));
+  } else {
+    pipe_diags_print(findings, ctx->out);
+    fprintf(ctx->out, "%zu maps: %zu errors, %zu warnings\n", map_set_size(set),
+            pipe_diags_count_severity(findings, PIPE_SEV_ERROR), pipe_diags_count_severity(findings, PIPE_SEV_WARNING));
+    json_decref(rows);
+  }
+  int rc = findings_exit(ctx, findings);
+  json_decref(status);
+  map_checker_free(ck);
+  map_set_free(set);
+  json_decref(index);
+  pipe_diags_free(findings);
+  free(dflt);
+  return rc;
+}
+
+/* ---- maps:list ---- */
+
+static bool contains_nocase(const char *hay, const char *needle)
+{
+  if (!needle)
+    return true;
+  size_t n = strlen(needle);
+  for (; hay && *hay; hay++)
+    if (!strncasecmp(hay, needle, n))
+      return true;
+  return false;
+}
+
+static bool map_matches(PipeCtx *ctx, const CanonMap *m)
+{
+  char *device = pipe_xasprintf("%s %s", m->device.manufacturer ? m->device.manufacturer : "",
+                                m->device.model ? m->device.model : "");
+  bool ok = contains_nocase(device, ctx->opts->device) &&
+            (contains_nocase(m->plugin.name, ctx->opts->plugin) || contains_nocase(m->plugin.uri, ctx->opts->plugin));
+  free(device);
+  return ok;
+}
+
+static size_t count_controls(const CanonMap *m)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_controls; i++)
+    n += m->controls[i].type == MAP_CTL_BUTTON_GROUP ? m->controls[i].n_buttons : 1;
+  return n;
+}
+
+/* "ok", "errors", ...; "stale" when the file changed since; "not validated" when never seen. */
+static const char *last_status(json_t *status, const CanonMap *m, const char *phase)
+{
+  char *key = real_or_copy(m->path), hex[17];
+  cache_hash_hex(m->content_hash, hex);
+  json_t *e = json_object_get(status, key);
+  free(key);
+  const char *had = json_string_value(json_object_get(e, "hash"));
+  if (!e || !had)
+    return "-";
+  if (strcmp(had, hex))
+    return "stale";
+  const char *s = json_string_value(json_object_get(json_object_get(e, phase), "status"));
+  return s ? s : "-"; /* "-": never validated (or checked) in this cache */
+}
+
+int pipe_cmd_maps_list(PipeCtx *ctx)
+{
+  char *dflt;
+  size_t n_paths;
+  const char *const *paths = map_paths(ctx, &n_paths, &dflt);
+  PipeDiagList *quiet = pipe_diags_new(); /* listing reports no findings: maps:validate does */
+  MapSet *set = map_set_load(paths, n_paths, NULL, quiet);
+  json_t *status = status_load(ctx), *rows = json_array();
+  for (size_t i = 0; i < map_set_size(set); i++) {
+    const CanonMap *m = map_set_map(set, i);
+    if (!map_matches(ctx, m))
+      continue;
+    char *device = pipe_xasprintf("%s %s", m->device.manufacturer ? m->device.manufacturer : "?",
+                                  m->device.model ? m->device.model : "?");
+    json_array_append_new(
+        rows, json_pack("{s:s, s:s?, s:s, s:s?, s:s?, s:i, s:I, s:s, s:s}", "path", m->path, "name", m->metadata.name,
+                        "device", device, "plugin", m->plugin.name, "uri", m->plugin.uri, "channel",
+                        map_set_channel(set, i), "controls", (json_int_t)count_controls(m), "validated",
+                        last_status(status, m, "validate"), "checked", last_status(status, m, "check")));
+    free(device);
+  }
+  if (ctx->opts->format == PIPE_FMT_JSON) {
+    pipe_print_json(ctx, json_incref(rows));
+  } else {
+    fprintf(ctx->out, "%-30s %-26s %-28s %3s %4s %-9s %-9s %s\n", "NAME", "DEVICE", "PLUGIN", "CH", "CTLS", "VALID",
+            "CHECKED", "PATH");
+    size_t k;
+    json_t *r;
+    json_array_foreach(rows, k, r) {
+      fprintf(ctx->out, "%-30.30s %-26.26s %-28.28s %3lld %4lld %-9s %-9s %s\n",
+              json_string_value(json_object_get(r, "name")) ? json_string_value(json_object_get(r, "name")) : "-",
+              json_string_value(json_object_get(r, "device")),
+              json_string_value(json_object_get(r, "plugin")) ? json_string_value(json_object_get(r, "plugin")) : "-",
+              (long long)json_integer_value(json_object_get(r, "channel")),
+              (long long)json_integer_value(json_object_get(r, "controls")),
+              json_string_value(json_object_get(r, "validated")), json_string_value(json_object_get(r, "checked")),
+              json_string_value(json_object_get(r, "path")));
+    }
+    fprintf(ctx->out, "%zu maps\n", json_array_size(rows));
+  }
+  json_decref(rows);
+  json_decref(status);
+  map_set_free(set);
+  pipe_diags_free(quiet);
+  free(dflt);
+  return PIPE_EXIT_OK;
+}
