@@ -38,7 +38,8 @@ PipeStatus cache_mkdir(const CacheStore *store, const char *rel, PipeDiagList *d
 /* A document is one JSON value behind a header line naming its kind, the cache format and a checksum of the body:
  *     ctrlmap:<kind> v<format> xxh3:<16 hex digits> <body length>
  * Loading checks all four; a mismatch is PIPE_ERR_CORRUPT (or PIPE_ERR_VERSION) with a warning, and the caller
- * rebuilds. A missing document is PIPE_ERR_NOTFOUND with no diagnostic. */
+ * rebuilds. A missing document is PIPE_ERR_NOTFOUND with no diagnostic. Saving is atomic (temp file + rename) but
+ * not fsync'd: everything in the cache can be rebuilt, and a thousand fsyncs would cost more than a rebuild. */
 PipeStatus cache_doc_load(const CacheStore *store, const char *rel, const char *kind, json_t **doc,
                           PipeDiagList *diags);
 PipeStatus cache_doc_save(const CacheStore *store, const char *rel, const char *kind, const json_t *doc,

@@ -166,7 +166,7 @@ PipeStatus cache_doc_save(const CacheStore *store, const char *rel, const char *
   PipeStatus st = pipe_fs_mkdirs(path, diags);
   *slash = '/';
   if (st == PIPE_OK)
-    st = pipe_fs_write_atomic(path, data, len, true, diags);
+    st = pipe_fs_write_atomic(path, data, len, false, diags);
   free(path);
   free(data);
   return st;

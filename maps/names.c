@@ -1,5 +1,6 @@
 /* names.c: the spellings of the map enums, Ardour's function names, and did-you-mean suggestions. */
 #include "maps_internal.h"
+#include "yaml.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,33 +58,12 @@ const char *map_mode_name(MapMode m)
   return m == MAP_MODE_TOGGLE ? "toggle" : m == MAP_MODE_MOMENTARY ? "momentary" : NULL;
 }
 
-/* Levenshtein distance, capped: anything beyond `cap` is reported as cap + 1. */
-static size_t edit_distance(const char *a, const char *b, size_t cap)
-{
-  size_t la = strlen(a), lb = strlen(b);
-  if ((la > lb ? la - lb : lb - la) > cap || la > 63 || lb > 63)
-    return cap + 1;
-  size_t prev[64], cur[64];
-  for (size_t j = 0; j <= lb; j++)
-    prev[j] = j;
-  for (size_t i = 1; i <= la; i++) {
-    cur[0] = i;
-    for (size_t j = 1; j <= lb; j++) {
-      size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-      size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-      cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-    }
-    memcpy(prev, cur, (lb + 1) * sizeof(size_t));
-  }
-  return prev[lb];
-}
-
 const char *map_did_you_mean(const char *word, const char *const *candidates, size_t n)
 {
   const char *best = NULL;
   size_t best_d = 3;
   for (size_t i = 0; (n ? i < n : candidates[i] != NULL); i++) {
-    size_t d = edit_distance(word, candidates[i], 2);
+    size_t d = yaml_levenshtein(word, candidates[i]);
     if (d < best_d) {
       best_d = d;
       best = candidates[i];

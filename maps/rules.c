@@ -6,6 +6,7 @@
 #include "../pipeline/xalloc.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -511,14 +512,71 @@ static void check_registry_files(MapSet *set, PipeDiagList *diags)
 
 /* ---- the set ---- */
 
-static void add_map(MapSet *set, const char *file, PipeDiagList *diags)
+/* ---- loading in parallel ---- */
+
+/* Reading YAML is most of a validation run and each file is independent: the files are parsed by a few threads,
+ * then taken in order, so the findings come out the same as from one thread. */
+typedef struct {
+  const char *file;
+  bool registry;
+  CanonMap *map;
+  PipeDiagList *diags;
+} Loaded;
+
+typedef struct {
+  Loaded *items;
+  size_t n, next;
+  pthread_mutex_t lock;
+} LoadQueue;
+
+static void *load_worker(void *arg)
 {
-  CanonMap *m = NULL;
-  map_load_file(file, &m, diags);
-  if (!m)
-    return;
-  pipe_grow((void **)&set->entries, &set->cap, set->n + 1, sizeof(Entry));
-  set->entries[set->n++] = (Entry){.map = m, .real = realpath(file, NULL)};
+  LoadQueue *q = arg;
+  for (;;) {
+    pthread_mutex_lock(&q->lock);
+    size_t i = q->next++;
+    pthread_mutex_unlock(&q->lock);
+    if (i >= q->n)
+      return NULL;
+    Loaded *l = &q->items[i];
+    l->diags = pipe_diags_new();
+    l->registry = looks_like_registry(l->file) && map_file_is_registry(l->file);
+    if (!l->registry)
+      map_load_file(l->file, &l->map, l->diags);
+  }
+}
+
+/* Threads pay off only on many files: one per 16 files, at most one per CPU (and 8). */
+static int load_threads(size_t n_files)
+{
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t t = cpus < 1 ? 1 : cpus > 8 ? 8 : (size_t)cpus, want = n_files / 16 ? n_files / 16 : 1;
+  return (int)(want < t ? want : t);
+}
+
+static Loaded *load_all(char **files, size_t n)
+{
+  LoadQueue q = {.items = pipe_xcalloc(n + 1, sizeof(Loaded)), .n = n};
+  for (size_t i = 0; i < n; i++)
+    q.items[i].file = files[i];
+  pthread_mutex_init(&q.lock, NULL);
+  pthread_t th[8];
+  int started = 0, nt = load_threads(n);
+  for (int t = 1; t < nt; t++)
+    started += pthread_create(&th[started], NULL, load_worker, &q) == 0;
+  load_worker(&q);
+  for (int t = 0; t < started; t++)
+    pthread_join(th[t], NULL);
+  pthread_mutex_destroy(&q.lock);
+  return q.items;
+}
+
+static void diags_append(PipeDiagList *to, const PipeDiagList *from)
+{
+  for (size_t i = 0; i < pipe_diags_count(from); i++) {
+    const PipeDiag *d = pipe_diags_get(from, i);
+    pipe_diag_add(to, d->severity, d->code, d->file, d->line, d->column, "%s", d->message);
+  }
 }
 
 MapSet *map_set_load(const char *const *paths, size_t n_paths, const MapSetOpts *opts, PipeDiagList *diags)
@@ -529,14 +587,21 @@ MapSet *map_set_load(const char *const *paths, size_t n_paths, const MapSetOpts 
   free(default_profiles);
   size_t n = 0;
   char **files = collect(paths, n_paths, &n, diags);
+  Loaded *loaded = load_all(files, n);
   for (size_t i = 0; i < n; i++) {
+    Loaded *l = &loaded[i];
     PipeStatus st;
-    if (looks_like_registry(files[i]) && map_file_is_registry(files[i]))
-      registry_get(set, files[i], diags, &st);
-    else
-      add_map(set, files[i], diags);
+    if (l->registry)
+      registry_get(set, l->file, diags, &st);
+    diags_append(diags, l->diags);
+    pipe_diags_free(l->diags);
+    if (l->map) {
+      pipe_grow((void **)&set->entries, &set->cap, set->n + 1, sizeof(Entry));
+      set->entries[set->n++] = (Entry){.map = l->map, .real = realpath(l->file, NULL)};
+    }
     free(files[i]);
   }
+  free(loaded);
   free(files);
   Ctx ctx = {set, diags};
   for (size_t r = 0; r < sizeof PASSES / sizeof PASSES[0]; r++)

@@ -2,6 +2,8 @@
  * mapping walker the map, profile and registry loaders share. */
 #include "yaml.h"
 
+#include "maps_internal.h"
+
 #include "../pipeline/xalloc.h"
 
 #include <libfyaml.h>
@@ -657,14 +659,7 @@ unsigned yaml_levenshtein(const char *a, const char *b)
 
 const char *yaml_suggest(const char *word, const char *const *candidates)
 {
-  const char *best = NULL;
-  unsigned best_d = 3;
-  for (size_t i = 0; candidates[i]; i++) {
-    unsigned d = yaml_levenshtein(word, candidates[i]);
-    if (d < best_d)
-      best_d = d, best = candidates[i];
-  }
-  return best;
+  return map_did_you_mean(word, candidates, 0);
 }
 
 int yaml_enum_index(const char *const *values, const char *text)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define STATUS_DOC    "maps/status"
 #define STATUS_KIND   "map-status"
@@ -64,8 +65,8 @@ static char *real_or_copy(const char *path)
 }
 
 /* Records a map's latest validation (and check) result in the cache for maps:list. */
-static void status_put(json_t *status, const CanonMap *m, int channel, const char *phase, const size_t count[3],
-                       json_t *extra)
+static json_t *status_put(json_t *status, const CanonMap *m, int channel, const char *phase, const size_t count[3],
+                          json_t *extra)
 {
   char *key = real_or_copy(m->path), hex[17];
   cache_hash_hex(m->content_hash, hex);
@@ -82,7 +83,16 @@ static void status_put(json_t *status, const CanonMap *m, int channel, const cha
   json_object_set_new(e, "channel", json_integer(channel));
   if (extra)
     json_object_update(e, extra);
+  json_decref(extra);
   free(key);
+  return e;
+}
+
+/* The status document is rewritten only when a result changed: a repeated run writes nothing. */
+static void status_save(PipeCtx *ctx, json_t *status, json_t *before)
+{
+  if (!json_equal(status, before))
+    cache_doc_save(ctx->store, STATUS_DOC, STATUS_KIND, status, ctx->diags);
 }
 
 static json_t *status_load(PipeCtx *ctx)
@@ -94,6 +104,12 @@ static json_t *status_load(PipeCtx *ctx)
     status = json_object();
   }
   return status;
+}
+
+static bool str_eq(json_t *j, const char *s)
+{
+  const char *v = json_string_value(j);
+  return v && s && !strcmp(v, s);
 }
 
 static int findings_exit(PipeCtx *ctx, const PipeDiagList *findings)
@@ -113,7 +129,7 @@ int pipe_cmd_maps_validate(PipeCtx *ctx)
   PipeDiagList *findings = pipe_diags_new();
   int ph = pipe_perf_phase_begin(ctx->perf, "validate");
   MapSet *set = map_set_load(paths, n_paths, NULL, findings);
-  json_t *status = status_load(ctx), *maps = json_array();
+  json_t *status = status_load(ctx), *maps = json_array(), *before = json_deep_copy(status);
   for (size_t i = 0; i < map_set_size(set); i++) {
     const CanonMap *m = map_set_map(set, i);
     size_t count[3];
@@ -125,7 +141,8 @@ int pipe_cmd_maps_validate(PipeCtx *ctx)
     pipe_perf_item(ctx->perf, ph, 0, count[2] == 0);
   }
   pipe_perf_phase_end(ctx->perf, ph);
-  cache_doc_save(ctx->store, STATUS_DOC, STATUS_KIND, status, ctx->diags);
+  status_save(ctx, status, before);
+  json_decref(before);
   if (ctx->opts->format == PIPE_FMT_JSON) {
     pipe_print_json(ctx, json_pack("{s:o, s:o}", "maps", maps, "findings", findings_json(findings)));
   } else {
@@ -144,15 +161,26 @@ int pipe_cmd_maps_validate(PipeCtx *ctx)
 
 /* ---- maps:check ---- */
 
-static bool save_bindings(PipeCtx *ctx, const CanonMap *m, json_t *bindings)
+/* Writes a map's bindings for daw:generate, unless the same bytes are already there (their hash is in the map's
+ * status entry): creating and renaming a thousand files costs more than resolving a thousand maps. */
+static void save_bindings(PipeCtx *ctx, const CanonMap *m, json_t *bindings, json_t *status_entry)
 {
-  char *real = real_or_copy(m->path), hex[17];
+  char *real = real_or_copy(m->path), hex[17], doc_hex[17];
   cache_hash_hex(cache_hash(real, strlen(real)), hex);
-  char *rel = pipe_xasprintf("maps/bindings/%s", hex);
-  bool ok = cache_doc_save(ctx->store, rel, BINDINGS_KIND, bindings, ctx->diags) == PIPE_OK;
+  char *rel = pipe_xasprintf("maps/bindings/%s", hex), *path = cache_path(ctx->store, rel);
+  size_t len = 0;
+  char *data = cache_doc_encode(BINDINGS_KIND, bindings, &len);
+  cache_hash_hex(cache_hash(data, len), doc_hex);
+  const char *had = json_string_value(json_object_get(status_entry, "bindings_hash"));
+  struct stat sb;
+  if (!had || strcmp(had, doc_hex) || stat(path, &sb) != 0 || (size_t)sb.st_size != len) {
+    if (cache_doc_save(ctx->store, rel, BINDINGS_KIND, bindings, ctx->diags) == PIPE_OK)
+      json_object_set_new(status_entry, "bindings_hash", json_string(doc_hex));
+  }
+  free(data);
+  free(path);
   free(rel);
   free(real);
-  return ok;
 }
 
 /* Phase 1 first: a plugin that is installed but not described yet gets described (a warm run costs ~10 ms). */
@@ -168,19 +196,122 @@ static json_t *current_index(PipeCtx *ctx)
   return index;
 }
 
-static void print_check_row(PipeCtx *ctx, const CanonMap *m, const size_t count[3], json_t *bindings)
+static void print_check_row(PipeCtx *ctx, const CanonMap *m, const size_t count[3], json_t *entry)
 {
-  json_t *cov = json_object_get(bindings, "coverage");
+  json_t *cov = json_object_get(entry, "coverage");
   char coverage[32] = "-";
   if (cov)
     snprintf(coverage, sizeof coverage, "%lld/%lld", (long long)json_integer_value(json_object_get(cov, "bound")),
              (long long)json_integer_value(json_object_get(cov, "bindable")));
+  const char *uri = json_string_value(json_object_get(entry, "plugin"));
   fprintf(ctx->out, "%-9s %-9s %3lld  %-40s %s\n", verdict(count), coverage,
-          (long long)json_integer_value(json_object_get(bindings, "channel")),
-          json_string_value(json_object_get(json_object_get(bindings, "plugin"), "uri"))
-              ? json_string_value(json_object_get(json_object_get(bindings, "plugin"), "uri"))
-              : "-",
-          m->path);
+          (long long)json_integer_value(json_object_get(entry, "channel")), uri ? uri : "-", m->path);
+}
+
+/* What a map's check result depends on besides the map itself: its plugin's descriptor, its channel and its
+ * device profile. Equal keys mean an equal result, so the check is skipped and its findings replayed. NULL when
+ * the plugin is named without a URI (then the map is always checked). */
+static char *check_key(const MapSet *set, size_t i, json_t *index)
+{
+  const CanonMap *m = map_set_map(set, i);
+  const char *desc_hash =
+      m->plugin.uri
+          ? json_string_value(json_object_get(json_object_get(plug_index_entries(index), m->plugin.uri), "hash"))
+          : NULL;
+  if (!desc_hash)
+    return NULL;
+  const MapProfile *prof = map_set_profile(set, i);
+  struct stat sb = {0};
+  if (prof)
+    stat(prof->path, &sb);
+  char map_hex[17];
+  cache_hash_hex(m->content_hash, map_hex);
+  return pipe_xasprintf("%s/%s/%d/%s/%lld.%ld/%lld", map_hex, desc_hash, map_set_channel(set, i),
+                        prof ? prof->path : "-", (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
+                        (long long)sb.st_size);
+}
+
+static void replay(PipeDiagList *findings, const CanonMap *m, json_t *saved)
+{
+  size_t k;
+  json_t *d;
+  json_array_foreach(saved, k, d)
+    pipe_diag_add(findings, (PipeSeverity)json_integer_value(json_object_get(d, "severity")),
+                  json_string_value(json_object_get(d, "code")), m->path,
+                  (unsigned)json_integer_value(json_object_get(d, "line")),
+                  (unsigned)json_integer_value(json_object_get(d, "column")), "%s",
+                  json_string_value(json_object_get(d, "message")));
+}
+
+static json_t *saved_findings(const PipeDiagList *diags)
+{
+  json_t *a = json_array();
+  for (size_t k = 0; k < pipe_diags_count(diags); k++) {
+    const PipeDiag *d = pipe_diags_get(diags, k);
+    json_array_append_new(a, json_pack("{s:i, s:s, s:i, s:i, s:s}", "severity", (int)d->severity, "code", d->code,
+                                       "line", (int)d->line, "column", (int)d->column, "message", d->message));
+  }
+  return a;
+}
+
+static bool bindings_on_disk(PipeCtx *ctx, const CanonMap *m)
+{
+  char *real = real_or_copy(m->path), hex[17];
+  cache_hash_hex(cache_hash(real, strlen(real)), hex);
+  char *rel = pipe_xasprintf("maps/bindings/%s", hex), *path = cache_path(ctx->store, rel);
+  struct stat sb;
+  bool ok = stat(path, &sb) == 0;
+  free(path);
+  free(rel);
+  free(real);
+  return ok;
+}
+
+/* Checks map i (or replays its unchanged result) and records it; returns its bindings (owned) when the output
+ * needs them or they were computed, else NULL. */
+static json_t *check_one(PipeCtx *ctx, MapChecker *ck, const MapSet *set, size_t i, json_t *index, json_t *status,
+                         PipeDiagList *findings, size_t count[3])
+{
+  const CanonMap *m = map_set_map(set, i);
+  count_findings(findings, m->path, count);
+  status_put(status, m, map_set_channel(set, i), "validate", count, NULL);
+  if (count[PIPE_SEV_ERROR]) /* a map that fails validation is not checked: its bindings would be guesses */
+    return NULL;
+  char *key = check_key(set, i, index);
+  json_t *entry = status_put(status, m, map_set_channel(set, i), "check", count, NULL);
+  json_t *bindings = NULL;
+  if (key && str_eq(json_object_get(entry, "check_key"), key) && bindings_on_disk(ctx, m)) {
+    replay(findings, m, json_object_get(entry, "check_findings"));
+  } else {
+    PipeDiagList *mine = pipe_diags_new();
+    bindings = map_check(ck, set, i, mine);
+    json_object_set_new(entry, "check_findings", saved_findings(mine));
+    json_object_set_new(entry, "check_key", key ? json_string(key) : json_null());
+    json_object_set_new(entry, "plugin",
+                        bindings ? json_incref(json_object_get(json_object_get(bindings, "plugin"), "uri"))
+                                 : json_null());
+    json_object_set_new(entry, "coverage", bindings ? json_incref(json_object_get(bindings, "coverage")) : json_null());
+    replay(findings, m, json_object_get(entry, "check_findings"));
+    pipe_diags_free(mine);
+  }
+  free(key);
+  count_findings(findings, m->path, count);
+  status_put(status, m, map_set_channel(set, i), "check", count, NULL);
+  if (bindings && !count[PIPE_SEV_ERROR])
+    save_bindings(ctx, m, bindings, entry);
+  return bindings;
+}
+
+static json_t *load_bindings(PipeCtx *ctx, const CanonMap *m)
+{
+  char *real = real_or_copy(m->path), hex[17];
+  cache_hash_hex(cache_hash(real, strlen(real)), hex);
+  char *rel = pipe_xasprintf("maps/bindings/%s", hex);
+  json_t *b = NULL;
+  cache_doc_load(ctx->store, rel, BINDINGS_KIND, &b, NULL);
+  free(rel);
+  free(real);
+  return b;
 }
 
 int pipe_cmd_maps_check(PipeCtx *ctx)
@@ -195,27 +326,30 @@ int pipe_cmd_maps_check(PipeCtx *ctx)
   int ph = pipe_perf_phase_begin(ctx->perf, "check");
   MapSet *set = map_set_load(paths, n_paths, NULL, findings);
   MapChecker *ck = map_checker_new(ctx->store, index);
-  json_t *status = status_load(ctx), *rows = json_array();
+  json_t *status = status_load(ctx), *rows = json_array(), *before = json_deep_copy(status);
+  size_t hits = 0;
   for (size_t i = 0; i < map_set_size(set); i++) {
     const CanonMap *m = map_set_map(set, i);
     size_t count[3];
-    count_findings(findings, m->path, count);
-    status_put(status, m, map_set_channel(set, i), "validate", count, NULL);
-    /* A map that fails validation is not checked: its bindings would be guesses. */
-    json_t *bindings = count[PIPE_SEV_ERROR] ? NULL : map_check(ck, set, i, findings);
-    count_findings(findings, m->path, count);
-    status_put(status, m, map_set_channel(set, i), "check", count,
-               bindings ? json_pack("{s:O}", "coverage", json_object_get(bindings, "coverage")) : NULL);
-    if (bindings && !count[PIPE_SEV_ERROR])
-      save_bindings(ctx, m, bindings);
+    json_t *bindings = check_one(ctx, ck, set, i, index, status, findings, count);
+    char *key = real_or_copy(m->path);
+    json_t *entry = json_object_get(status, key);
+    free(key);
+    hits += !bindings && !count[PIPE_SEV_ERROR];
     if (ctx->opts->format == PIPE_FMT_TABLE)
-      print_check_row(ctx, m, count, bindings);
-    json_array_append_new(rows, json_pack("{s:s, s:s, s:o}", "path", m->path, "status", verdict(count), "bindings",
-                                          bindings ? bindings : json_null()));
+      print_check_row(ctx, m, count, entry);
+    else if (!bindings && !count[PIPE_SEV_ERROR])
+      bindings = load_bindings(ctx, m);
+    if (ctx->opts->format == PIPE_FMT_JSON)
+      json_array_append_new(rows, json_pack("{s:s, s:s, s:o}", "path", m->path, "status", verdict(count), "bindings",
+                                            bindings ? json_incref(bindings) : json_null()));
+    json_decref(bindings);
     pipe_perf_item(ctx->perf, ph, 0, count[PIPE_SEV_ERROR] == 0);
   }
+  pipe_perf_cache(ctx->perf, ph, hits, map_set_size(set) - hits);
   pipe_perf_phase_end(ctx->perf, ph);
-  cache_doc_save(ctx->store, STATUS_DOC, STATUS_KIND, status, ctx->diags);
+  status_save(ctx, status, before);
+  json_decref(before);
   if (ctx->opts->format == PIPE_FMT_JSON) {
     pipe_print_json(ctx, json_pack("{s:o, s:o}", "maps", rows, "findings", findings_json(findings)));
   } else {
