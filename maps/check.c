@@ -225,7 +225,7 @@ typedef struct {
 static void resolve_control(Resolve *r, const MapControl *c)
 {
   const CanonMap *m = map_set_map(r->set, r->i);
-  if (c->type == MAP_CTL_BUTTON_GROUP || (!c->function && c->param_kind == MAP_PARAM_NONE))
+  if (!c->id || c->type == MAP_CTL_BUTTON_GROUP || (!c->function && c->param_kind == MAP_PARAM_NONE))
     return;
   json_t *b = binding_base(r->set, r->i, c, map_set_channel(r->set, r->i));
   if (c->function) {

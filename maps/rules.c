@@ -220,10 +220,11 @@ static void each_control(Ctx *ctx, Entry *e, ControlFn fn)
 {
   for (size_t i = 0; i < e->map->n_controls; i++) {
     const MapControl *c = &e->map->controls[i];
-    if (c->type != MAP_CTL_BUTTON_GROUP)
+    if (c->type != MAP_CTL_BUTTON_GROUP && c->id) /* no id: already schema-required */
       fn(ctx, e, c);
     for (size_t j = 0; j < c->n_buttons; j++)
-      fn(ctx, e, &c->buttons[j]);
+      if (c->buttons[j].id)
+        fn(ctx, e, &c->buttons[j]);
   }
 }
 
@@ -337,7 +338,7 @@ static void check_profile_control(Ctx *ctx, Entry *e, const MapControl *c)
     return;
   }
   if (pc->type != c->type && c->type != MAP_CTL_BUTTON_GROUP)
-    DIAG_AT(ctx, PIPE_SEV_WARNING, "profile-type-mismatch", e->map, c->type_mark,
+    DIAG_AT(ctx, PIPE_SEV_WARNING, "profile-type-mismatch", e->map, c->type_mark.line ? c->type_mark : c->id_mark,
             "control '%s' is a %s on %s, not a %s", c->id, map_control_type_name(pc->type), e->profile->id,
             map_control_type_name(c->type));
   MapMessage msg = c->message == MAP_MSG_DEFAULT ? pc->message : c->message;
@@ -375,10 +376,14 @@ static void rule_duplicates(Ctx *ctx, Entry *e)
     const MapControl *group = &e->map->controls[i];
     for (size_t j = 0; j <= group->n_buttons; j++) {
       const MapControl *c = j == 0 ? group : &group->buttons[j - 1];
+      if (!c->id) /* already schema-required */
+        continue;
       for (size_t k = 0; k < n; k++)
-        if (!strcmp(slots[k].c->id, c->id))
+        if (!strcmp(slots[k].c->id, c->id)) { /* the first earlier one only: one finding per control */
           DIAG_AT(ctx, PIPE_SEV_ERROR, "duplicate-id", e->map, c->id_mark, "control id '%s' is already used at line %u",
                   c->id, slots[k].c->id_mark.line);
+          break;
+        }
       if (c->type == MAP_CTL_BUTTON_GROUP) {
         pipe_grow((void **)&slots, &cap, n + 1, sizeof(Slot));
         slots[n++] = (Slot){c, 0, -1, MAP_MSG_CC};

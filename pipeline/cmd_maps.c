@@ -189,10 +189,8 @@ static json_t *current_index(PipeCtx *ctx)
   PlugExtractOpts o = {.lv2_path = ctx->opts->lv2_path, .jobs = ctx->opts->jobs};
   PlugExtractReport *r = NULL;
   PipeStatus st = plug_extract(ctx->store, &o, ctx->perf, &r, ctx->diags);
+  json_t *index = st == PIPE_OK && r->index ? json_incref(r->index) : NULL;
   plug_extract_report_free(r);
-  json_t *index = NULL;
-  if (st == PIPE_OK)
-    plug_index_load(ctx->store, &index, ctx->diags);
   return index;
 }
 

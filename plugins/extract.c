@@ -46,6 +46,7 @@ void plug_extract_report_free(PlugExtractReport *report)
   if (!report)
     return;
   json_decref(report->failures);
+  json_decref(report->index);
   free(report);
 }
 
@@ -439,6 +440,8 @@ static PipeStatus run_extraction(ExtractCtx *x, const char *lv2_path, json_t *ol
     ph = pipe_perf_phase_begin(x->perf, "save");
     json_t *doc = json_pack("{s:s, s:O, s:o}", "lv2_path", lv2_path, "bundles", bundles, "plugins", plugins);
     st = cache_doc_save(x->store, INDEX_DOC, INDEX_KIND, doc, diags);
+    if (st == PIPE_OK)
+      x->report->index = json_incref(doc);
     json_decref(doc);
     pipe_perf_phase_end(x->perf, ph);
   } else {
@@ -507,9 +510,10 @@ PipeStatus plug_extract(CacheStore *store, const PlugExtractOpts *opts, PipePerf
   bool warm = !opts->force && index_current(store, index, lv2_path, bundles);
   pipe_perf_phase_end(perf, ph);
   PipeStatus st = PIPE_OK;
-  if (warm)
+  if (warm) {
     report_warm(&x, index);
-  else
+    x.report->index = json_incref(index);
+  } else
     st = run_extraction(&x, lv2_path, plug_index_entries(index), b, nb, bundles, diags);
   extract_ctx_release(&x);
   json_decref(index);

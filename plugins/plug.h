@@ -51,6 +51,7 @@ typedef struct {
   size_t removed;     /* dropped from the index: no longer installed */
   bool turtle_loaded; /* false on a warm run: nothing was parsed */
   json_t *failures;   /* array of {uri, error} */
+  json_t *index;      /* the plugin index as it now is (see plug_index_load), or NULL if the run failed */
 } PlugExtractReport;
 
 void plug_extract_report_free(PlugExtractReport *report);
