@@ -72,10 +72,11 @@ static json_t *plugin_descriptor(MapChecker *ck, const CanonMap *m, PipeDiagList
             "no installed LV2 plugin has the URI <%s> (see `ctrlmap plugins:list`)", uri);
     return NULL;
   }
+  size_t before = pipe_diags_count(diags);
   if (!uri && m->plugin.name)
     uri = find_by_name(ck, m, diags);
   if (!uri) {
-    if (m->plugin.name && !m->plugin.uri)
+    if (m->plugin.name && !m->plugin.uri && pipe_diags_count(diags) == before) /* else plugin-ambiguous said why */
       DIAG_AT(diags, PIPE_SEV_ERROR, "plugin-not-installed", m, m->plugin.mark,
               "no installed LV2 plugin is named '%s'; expected plugin.uri or the name of an installed LV2 plugin "
               "(VST and AU plugins cannot be bound by Ardour's Generic MIDI parameter URIs here)",
@@ -204,7 +205,7 @@ static json_t *binding_base(const MapSet *set, size_t i, const MapControl *c, in
 {
   MapMessage msg;
   int number = map_set_number(set, i, c, &msg);
-  json_t *b = json_pack("{s:s, s:s?, s:s, s:s, s:i, s:i}", "control", c->id, "name", c->name, "type",
+  json_t *b = json_pack("{s:s, s:s*, s:s, s:s, s:i, s:i}", "control", c->id, "name", c->name, "type",
                         map_control_type_name(c->type), "message", map_message_name(msg), "number", number, "channel",
                         c->channel > 0 ? c->channel : channel);
   if (c->type == MAP_CTL_ENCODER || c->encoding != MAP_ENC_DEFAULT)
@@ -285,7 +286,7 @@ json_t *map_check(MapChecker *ck, const MapSet *set, size_t i, PipeDiagList *dia
   }
   char hex[17];
   cache_hash_hex(m->content_hash, hex);
-  json_t *out = json_pack("{s:s, s:s, s:s?, s:{s:s?, s:s?, s:s?}, s:{s:O, s:O}, s:i, s:{s:s, s:i}}", "map", m->path,
+  json_t *out = json_pack("{s:s, s:s, s:s*, s:{s:s*, s:s*, s:s*}, s:{s:O, s:O}, s:i, s:{s:s, s:i}}", "map", m->path,
                           "map_hash", hex, "name", m->metadata.name, "device", "manufacturer", m->device.manufacturer,
                           "model", m->device.model, "profile", m->device.profile, "plugin", "uri",
                           json_object_get(desc, "uri"), "name", json_object_get(desc, "name"), "channel",

@@ -35,6 +35,13 @@ static const OptSpec OPTS[] = {
     {PIPE_OPT_PERF_JSON, "performance-json", 0, ARG_STRING, "FILE", "also write the performance report as JSON"},
     {PIPE_OPT_ENGINE, "engine", 0, ARG_ENGINE, "stream|lilv",
      "how plugin Turtle is read: stream (default, fast) or lilv (lilv's store, the reference)"},
+    {PIPE_OPT_OUT, "out", 'o', ARG_STRING, "DIR", "where generated maps go (default <cache>/ardour)"},
+    {PIPE_OPT_ROUTE, "route", 0, ARG_STRING, "SPEC",
+     "Ardour route the bindings drive: S1 = first selected track (default), a number, a name"},
+    {PIPE_OPT_PLUGIN_POSITION, "plugin-position", 0, ARG_INT, "N", "the plugin's position on the route (default 1)"},
+    {PIPE_OPT_INSTALL, "install", 0, ARG_NONE, NULL, "also copy the maps into Ardour's user map folders"},
+    {PIPE_OPT_ARDOUR_DIR, "ardour-dir", 0, ARG_STRING, "DIR",
+     "Ardour map folder (default $XDG_CONFIG_HOME/ardour{8,7}/midi_maps)"},
     {PIPE_OPT_LOCK_TIMEOUT, "lock-timeout", 0, ARG_SECONDS, "SECONDS",
      "how long to wait for another ctrlmap to release the cache (default 60)"},
 };
@@ -68,7 +75,10 @@ static bool parse_value(const OptSpec *o, const char *v, PipeOptions *opts, Pipe
                     o->name, v);
       return false;
     }
-    opts->jobs = (int)n;
+    if (o->id == PIPE_OPT_JOBS)
+      opts->jobs = (int)n;
+    else
+      opts->plugin_position = (int)n;
     return true;
   }
   case ARG_SECONDS: {
@@ -107,6 +117,12 @@ static bool parse_value(const OptSpec *o, const char *v, PipeOptions *opts, Pipe
       opts->plugin = v;
     else if (o->id == PIPE_OPT_DEVICE)
       opts->device = v;
+    else if (o->id == PIPE_OPT_OUT)
+      opts->out_dir = v;
+    else if (o->id == PIPE_OPT_ROUTE)
+      opts->route = v;
+    else if (o->id == PIPE_OPT_ARDOUR_DIR)
+      opts->ardour_dir = v;
     else
       opts->perf_json = v;
     return true;
@@ -122,6 +138,7 @@ static void set_flag(const OptSpec *o, PipeOptions *opts)
   case PIPE_OPT_FORCE: opts->force = true; break;
   case PIPE_OPT_STRICT: opts->strict = true; break;
   case PIPE_OPT_PERFORMANCE: opts->performance = true; break;
+  case PIPE_OPT_INSTALL: opts->install = true; break;
   default: break;
   }
 }

@@ -26,16 +26,21 @@ typedef enum {
   PIPE_OPT_PERF_JSON = 1u << 10,
   PIPE_OPT_LOCK_TIMEOUT = 1u << 11,
   PIPE_OPT_ENGINE = 1u << 12,
-  PIPE_OPT_DEVICE = 1u << 13
+  PIPE_OPT_DEVICE = 1u << 13,
+  PIPE_OPT_OUT = 1u << 14,
+  PIPE_OPT_ROUTE = 1u << 15,
+  PIPE_OPT_PLUGIN_POSITION = 1u << 16,
+  PIPE_OPT_INSTALL = 1u << 17,
+  PIPE_OPT_ARDOUR_DIR = 1u << 18
 } PipeOptionId;
 
 typedef struct {
   unsigned seen; /* PipeOptionId bits given on the command line */
-  const char *cache_dir, *lv2_path, *plugin, *perf_json, *device;
-  int jobs;
+  const char *cache_dir, *lv2_path, *plugin, *perf_json, *device, *out_dir, *route, *ardour_dir;
+  int jobs, plugin_position;
   double timeout_s;
   int lock_timeout_ms;
-  bool force, strict, performance, help;
+  bool force, strict, performance, help, install;
   bool engine_lilv; /* --engine lilv */
   PipeFormat format;
   char **args; /* positional arguments (borrowed from argv) */

@@ -312,58 +312,76 @@ static json_t *load_bindings(PipeCtx *ctx, const CanonMap *m)
   return b;
 }
 
-int pipe_cmd_maps_check(PipeCtx *ctx)
+/* Validates and checks the command line's maps (the defaults without arguments), recording results in the cache.
+ * *rows gets one {path, status, bindings} per map; with `with_bindings`, bindings are there for every map that
+ * passed (read back from the cache when the check was replayed). `print` draws the table rows as it goes. Returns
+ * the number of maps, or -1 when the plugin index cannot be had. */
+long pipe_maps_check_run(PipeCtx *ctx, bool with_bindings, bool print, json_t **rows, PipeDiagList *findings)
 {
+  *rows = json_array();
   json_t *index = current_index(ctx);
   if (!index)
-    return PIPE_EXIT_ENV;
+    return -1;
   char *dflt;
   size_t n_paths;
   const char *const *paths = map_paths(ctx, &n_paths, &dflt);
-  PipeDiagList *findings = pipe_diags_new();
   int ph = pipe_perf_phase_begin(ctx->perf, "check");
   MapSet *set = map_set_load(paths, n_paths, NULL, findings);
   MapChecker *ck = map_checker_new(ctx->store, index);
-  json_t *status = status_load(ctx), *rows = json_array(), *before = json_deep_copy(status);
+  json_t *status = status_load(ctx), *before = json_deep_copy(status);
   size_t hits = 0;
   for (size_t i = 0; i < map_set_size(set); i++) {
     const CanonMap *m = map_set_map(set, i);
     size_t count[3];
     json_t *bindings = check_one(ctx, ck, set, i, index, status, findings, count);
-    char *key = real_or_copy(m->path);
-    json_t *entry = json_object_get(status, key);
-    free(key);
     hits += !bindings && !count[PIPE_SEV_ERROR];
-    if (ctx->opts->format == PIPE_FMT_TABLE)
-      print_check_row(ctx, m, count, entry);
-    else if (!bindings && !count[PIPE_SEV_ERROR])
+    if (print) {
+      char *key = real_or_copy(m->path);
+      print_check_row(ctx, m, count, json_object_get(status, key));
+      free(key);
+    }
+    if (with_bindings && !bindings && !count[PIPE_SEV_ERROR])
       bindings = load_bindings(ctx, m);
-    if (ctx->opts->format == PIPE_FMT_JSON)
-      json_array_append_new(rows, json_pack("{s:s, s:s, s:o}", "path", m->path, "status", verdict(count), "bindings",
-                                            bindings ? json_incref(bindings) : json_null()));
+    json_array_append_new(*rows, json_pack("{s:s, s:s, s:o}", "path", m->path, "status", verdict(count), "bindings",
+                                           bindings && with_bindings ? json_incref(bindings) : json_null()));
     json_decref(bindings);
     pipe_perf_item(ctx->perf, ph, 0, count[PIPE_SEV_ERROR] == 0);
   }
   pipe_perf_cache(ctx->perf, ph, hits, map_set_size(set) - hits);
   pipe_perf_phase_end(ctx->perf, ph);
   status_save(ctx, status, before);
+  long n = (long)map_set_size(set);
   json_decref(before);
-  if (ctx->opts->format == PIPE_FMT_JSON) {
-    pipe_print_json(ctx, json_pack("{s:o, s:o}", "maps", rows, "findings", findings_json(findings)));
-  } else {
-    pipe_diags_print(findings, ctx->out);
-    fprintf(ctx->out, "%zu maps: %zu errors, %zu warnings\n", map_set_size(set),
-            pipe_diags_count_severity(findings, PIPE_SEV_ERROR), pipe_diags_count_severity(findings, PIPE_SEV_WARNING));
-    json_decref(rows);
-  }
-  int rc = findings_exit(ctx, findings);
   json_decref(status);
   map_checker_free(ck);
   map_set_free(set);
   json_decref(index);
-  pipe_diags_free(findings);
   free(dflt);
+  return n;
+}
+
+int pipe_cmd_maps_check(PipeCtx *ctx)
+{
+  PipeDiagList *findings = pipe_diags_new();
+  json_t *rows = NULL;
+  bool json = ctx->opts->format == PIPE_FMT_JSON;
+  long n = pipe_maps_check_run(ctx, json, !json, &rows, findings);
+  int rc = n < 0 ? PIPE_EXIT_ENV : findings_exit(ctx, findings);
+  if (n >= 0 && json) {
+    pipe_print_json(ctx, json_pack("{s:O, s:o}", "maps", rows, "findings", findings_json(findings)));
+  } else if (n >= 0) {
+    pipe_diags_print(findings, ctx->out);
+    fprintf(ctx->out, "%ld maps: %zu errors, %zu warnings\n", n, pipe_diags_count_severity(findings, PIPE_SEV_ERROR),
+            pipe_diags_count_severity(findings, PIPE_SEV_WARNING));
+  }
+  json_decref(rows);
+  pipe_diags_free(findings);
   return rc;
+}
+
+int pipe_maps_findings_exit(PipeCtx *ctx, const PipeDiagList *findings)
+{
+  return findings_exit(ctx, findings);
 }
 
 /* ---- maps:list ---- */

@@ -61,6 +61,23 @@ static const PipeCommand COMMANDS[] = {
      "Lists the maps (the bundled defaults without PATHS) with device, plugin, MIDI channel, number of controls\n"
      "and the result of their last maps:validate and maps:check in this cache (\"stale\" when the file changed\n"
      "since). --device and --plugin filter by a case-insensitive substring."},
+    {"daw:generate", pipe_cmd_daw_generate, PIPE_CMD_CACHE_WRITE,
+     COMMON_OPTS | PIPE_OPT_FORMAT | PIPE_OPT_STRICT | PIPE_OPT_LV2_PATH | PIPE_OPT_OUT | PIPE_OPT_ROUTE |
+         PIPE_OPT_PLUGIN_POSITION | PIPE_OPT_INSTALL | PIPE_OPT_ARDOUR_DIR | PIPE_OPT_FORCE,
+     -1, "[MAPS...]", "write an Ardour Generic MIDI map for each map that passes maps:check",
+     "Validates and checks the maps (the bundled defaults without MAPS), then writes one Ardour binding map per\n"
+     "map into --out (default <cache>/ardour): <ArdourMIDIBindings name=\"device \u2014 plugin\">, one <Binding> per\n"
+     "bound control with uri=\"/route/plugin/parameter ROUTE POSITION PARAM\" (PARAM: the descriptor's Ardour\n"
+     "number), ctl/note or enc-r/enc-l/enc-2/enc-b, channel 1-16. Every file is checked against\n"
+     "schemas/ardour-midi-map.rng before it is written; unchanged files are not rewritten. --install copies them\n"
+     "atomically into $XDG_CONFIG_HOME/ardour{8,7}/midi_maps (those that exist) or --ardour-dir, and never\n"
+     "replaces a file ctrlmap did not write unless --force."},
+    {"daw:list", pipe_cmd_daw_list, PIPE_CMD_CACHE_READ | PIPE_CMD_CACHE_OPTIONAL,
+     COMMON_OPTS | PIPE_OPT_FORMAT | PIPE_OPT_OUT | PIPE_OPT_ARDOUR_DIR, 0, "",
+     "list generated and installed Ardour maps with their status",
+     "Lists the .map files in --out (default <cache>/ardour) and in Ardour's user map folders, each as current,\n"
+     "stale (its canonical map or its plugin's descriptor changed since), orphan (its canonical map is gone) or\n"
+     "foreign (not written by ctrlmap)."},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -60,6 +60,12 @@ int pipe_cmd_plugins_health(PipeCtx *ctx);
 int pipe_cmd_maps_validate(PipeCtx *ctx);
 int pipe_cmd_maps_check(PipeCtx *ctx);
 int pipe_cmd_maps_list(PipeCtx *ctx);
+int pipe_cmd_daw_generate(PipeCtx *ctx);
+int pipe_cmd_daw_list(PipeCtx *ctx);
+
+/* Shared by maps:check and daw:generate (cmd_maps.c): validates and checks the command line's maps. */
+long pipe_maps_check_run(PipeCtx *ctx, bool with_bindings, bool print, json_t **rows, PipeDiagList *findings);
+int pipe_maps_findings_exit(PipeCtx *ctx, const PipeDiagList *findings);
 
 /* Prints diagnostics the way every command does: to stderr, as "file:line:col: severity: message [code]". */
 void pipe_print_diags(PipeCtx *ctx);

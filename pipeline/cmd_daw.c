@@ -1,0 +1,242 @@
+/* cmd_daw.c: the daw:* commands (phase 3). */
+#include "commands.h"
+
+#include "../daw/daw.h"
+#include "../plugins/plug.h"
+#include "fsx.h"
+#include "jsonx.h"
+#include "xalloc.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char *out_dir(PipeCtx *ctx)
+{
+  return ctx->opts->out_dir ? pipe_xstrdup(ctx->opts->out_dir) : cache_path(ctx->store, "ardour");
+}
+
+/* The map's display name and file name, made unique within the run: Ardour lists maps by name, so two maps of one
+ * device and one plugin (different channels, say) get their map file's name added. */
+static char *unique_names(json_t *taken, json_t *b, char **display)
+{
+  *display = daw_ardour_display_name(b);
+  char *name = daw_file_name(*display);
+  if (json_object_get(taken, name) || json_object_get(taken, *display)) {
+    const char *map = json_string_value(json_object_get(b, "map")), *slash = strrchr(map, '/');
+    char *stem = pipe_xstrdup(slash ? slash + 1 : map), *dot = strrchr(stem, '.');
+    if (dot)
+      *dot = '\0';
+    char *longer = pipe_xasprintf("%s (%s)", *display, stem);
+    free(*display);
+    *display = longer;
+    free(name);
+    name = daw_file_name(longer);
+    free(stem);
+  }
+  json_object_set_new(taken, name, json_true());
+  json_object_set_new(taken, *display, json_true());
+  return name;
+}
+
+typedef struct {
+  PipeCtx *ctx;
+  DawArdour *ar;
+  char *out;
+  char **install_dirs;
+  json_t *taken, *report;
+  PipeDiagList *findings;
+  size_t written, unchanged, installed, failed;
+} Gen;
+
+static void install_one(Gen *g, const char *name, const char *xml, size_t len, json_t *row)
+{
+  json_t *targets = json_array();
+  for (size_t k = 0; g->install_dirs && g->install_dirs[k]; k++) {
+    bool w = false;
+    if (daw_install(g->install_dirs[k], name, xml, len, g->ctx->opts->force, &w, g->findings) == PIPE_OK) {
+      char *p = pipe_path_join(g->install_dirs[k], name);
+      json_array_append_new(targets, json_string(p));
+      free(p);
+      g->installed += w;
+    } else {
+      g->failed++;
+    }
+  }
+  json_object_set_new(row, "installed", targets);
+}
+
+static void generate_one(Gen *g, json_t *b)
+{
+  char *display = NULL, *xml = NULL, *name = unique_names(g->taken, b, &display);
+  DawArdourOpts o = {.route = g->ctx->opts->route, .plugin_position = g->ctx->opts->plugin_position, .name = display};
+  size_t len = 0;
+  json_t *row = json_pack("{s:O, s:s}", "map", json_object_get(b, "map"), "file", name);
+  bool w = false;
+  if (daw_ardour_render(g->ar, b, &o, &xml, &len, g->findings) != PIPE_OK ||
+      daw_install(g->out, name, xml, len, g->ctx->opts->force, &w, g->findings) != PIPE_OK) {
+    g->failed++;
+    json_object_set_new(row, "status", json_string("failed"));
+  } else {
+    json_object_set_new(row, "status", json_string(w ? "written" : "unchanged"));
+    *(w ? &g->written : &g->unchanged) += 1;
+    if (g->install_dirs)
+      install_one(g, name, xml, len, row);
+  }
+  json_object_set_new(row, "name", json_string(display));
+  free(display);
+  json_array_append_new(g->report, row);
+  free(xml);
+  free(name);
+}
+
+static void print_generate(Gen *g)
+{
+  size_t i;
+  json_t *r;
+  json_array_foreach(g->report, i, r) {
+    fprintf(g->ctx->out, "%-9s %s/%s  (%s)\n", json_string_value(json_object_get(r, "status")), g->out,
+            json_string_value(json_object_get(r, "file")), json_string_value(json_object_get(r, "name")));
+    size_t k;
+    json_t *t;
+    json_array_foreach(json_object_get(r, "installed"), k, t)
+      fprintf(g->ctx->out, "          installed %s\n", json_string_value(t));
+  }
+  pipe_diags_print(g->findings, g->ctx->out);
+  fprintf(g->ctx->out, "%zu Ardour maps: %zu written, %zu unchanged, %zu failed%s\n", json_array_size(g->report),
+          g->written, g->unchanged, g->failed, g->install_dirs ? "" : " (not installed: use --install)");
+}
+
+int pipe_cmd_daw_generate(PipeCtx *ctx)
+{
+  Gen g = {.ctx = ctx, .taken = json_object(), .report = json_array(), .findings = pipe_diags_new()};
+  json_t *rows = NULL;
+  int rc = PIPE_EXIT_ENV;
+  long n = pipe_maps_check_run(ctx, true, false, &rows, g.findings);
+  g.ar = n >= 0 ? daw_ardour_new(NULL, ctx->diags) : NULL;
+  g.out = out_dir(ctx);
+  if (!g.ar || pipe_fs_mkdirs(g.out, ctx->diags) != PIPE_OK)
+    goto done;
+  if (ctx->opts->install || ctx->opts->ardour_dir) {
+    g.install_dirs = daw_ardour_user_dirs(ctx->opts->ardour_dir, true, ctx->diags);
+    if (!g.install_dirs[0])
+      goto done; /* nowhere to install: nothing is written, nothing half-done */
+  }
+  int ph = pipe_perf_phase_begin(ctx->perf, "generate");
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) {
+    uint64_t t0 = pipe_now_ns();
+    json_t *b = json_object_get(row, "bindings");
+    if (json_is_object(b))
+      generate_one(&g, b);
+    pipe_perf_item(ctx->perf, ph, (double)(pipe_now_ns() - t0) / 1e6, json_is_object(b));
+  }
+  pipe_perf_phase_end(ctx->perf, ph);
+  if (ctx->opts->format == PIPE_FMT_JSON)
+    pipe_print_json(ctx, json_pack("{s:O, s:s, s:o}", "maps", g.report, "out", g.out, "findings", json_array()));
+  else
+    print_generate(&g);
+  rc = g.failed ? PIPE_EXIT_FINDINGS : pipe_maps_findings_exit(ctx, g.findings);
+done:
+  if (rc == PIPE_EXIT_ENV)
+    pipe_diags_print(g.findings, stderr);
+  daw_strv_free(g.install_dirs);
+  daw_ardour_free(g.ar);
+  free(g.out);
+  json_decref(rows);
+  json_decref(g.taken);
+  json_decref(g.report);
+  pipe_diags_free(g.findings);
+  return rc;
+}
+
+/* ---- daw:list ---- */
+
+static char *file_hash_hex(const char *path)
+{
+  char *data = NULL, hex[17];
+  size_t len = 0;
+  if (pipe_fs_read(path, 64u * 1024 * 1024, &data, &len, NULL) != PIPE_OK)
+    return NULL;
+  cache_hash_hex(cache_hash(data, len), hex);
+  free(data);
+  return pipe_xstrdup(hex);
+}
+
+/* current, stale (its map or its plugin's descriptor changed), orphan (its map is gone), foreign. */
+static const char *file_status(const char *path, json_t *index, json_t *row)
+{
+  DawProvenance p;
+  if (!daw_file_provenance(path, &p))
+    return "foreign";
+  json_object_set_new(row, "map", json_string(p.map_path));
+  json_object_set_new(row, "plugin", json_string(p.plugin));
+  char *now = file_hash_hex(p.map_path);
+  const char *desc = json_string_value(json_object_get(json_object_get(plug_index_entries(index), p.plugin), "hash"));
+  const char *st = !now                                                                  ? "orphan"
+                   : strcmp(now, p.map_hash) || !desc || strcmp(desc, p.descriptor_hash) ? "stale"
+                                                                                         : "current";
+  free(now);
+  daw_provenance_release(&p);
+  return st;
+}
+
+static void list_dir(const char *dir, const char *where, json_t *index, json_t *rows)
+{
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  while (d && (e = readdir(d))) {
+    size_t n = strlen(e->d_name);
+    if (n < 5 || strcmp(e->d_name + n - 4, ".map"))
+      continue;
+    char *path = pipe_path_join(dir, e->d_name);
+    json_t *row = json_pack("{s:s, s:s}", "file", path, "where", where);
+    json_object_set_new(row, "status", json_string(file_status(path, index, row)));
+    json_array_append_new(rows, row);
+    free(path);
+  }
+  if (d)
+    closedir(d);
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+  return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "file")),
+                json_string_value(json_object_get(*(json_t *const *)b, "file")));
+}
+
+int pipe_cmd_daw_list(PipeCtx *ctx)
+{
+  json_t *index = NULL, *rows = json_array();
+  if (ctx->store)
+    plug_index_load(ctx->store, &index, NULL);
+  char *out = ctx->opts->out_dir ? pipe_xstrdup(ctx->opts->out_dir)
+              : ctx->store       ? cache_path(ctx->store, "ardour")
+                                 : NULL;
+  if (out)
+    list_dir(out, "generated", index, rows);
+  PipeDiagList *quiet = pipe_diags_new(); /* no Ardour folder is not an error when listing */
+  char **dirs = daw_ardour_user_dirs(ctx->opts->ardour_dir, false, quiet);
+  for (size_t i = 0; dirs[i]; i++)
+    list_dir(dirs[i], "installed", index, rows);
+  pipe_json_array_sort(rows, cmp_rows);
+  if (ctx->opts->format == PIPE_FMT_JSON) {
+    pipe_print_json(ctx, json_incref(rows));
+  } else {
+    size_t i;
+    json_t *r;
+    fprintf(ctx->out, "%-9s %-10s %s\n", "STATUS", "WHERE", "FILE");
+    json_array_foreach(rows, i, r)
+      fprintf(ctx->out, "%-9s %-10s %s\n", json_string_value(json_object_get(r, "status")),
+              json_string_value(json_object_get(r, "where")), json_string_value(json_object_get(r, "file")));
+    fprintf(ctx->out, "%zu maps\n", json_array_size(rows));
+  }
+  daw_strv_free(dirs);
+  pipe_diags_free(quiet);
+  free(out);
+  json_decref(rows);
+  json_decref(index);
+  return PIPE_EXIT_OK;
+}
