@@ -209,17 +209,22 @@ static const char *port_kind(const G *c, PlugTerm port)
 
 static json_t *unit_json(const G *c, PlugTerm unit)
 {
-  bool is_uri = is_type(c, unit, PLUG_TERM_URI);
+  /* Only units that the plugin's own files leave to the units ontology are memoised: a plugin may describe a
+   * standard unit itself (Ardour's a-* plugins label units:db "dB"), and that must not leak into the next plugin
+   * this worker describes. */
+  size_t first;
+  bool own = plug_graph_find(c->g, unit, c->unit_symbol, &first) || plug_graph_find(c->g, unit, c->label, &first);
+  bool memo = is_type(c, unit, PLUG_TERM_URI) && !own;
   const char *key = plug_term_str(c->g, unit);
-  json_t *j = is_uri ? plug_desc_unit_memo(c->n, key) : NULL;
+  json_t *j = memo ? plug_desc_unit_memo(c->n, key) : NULL;
   if (j)
     return j;
   j = json_object();
-  if (is_uri)
+  if (is_type(c, unit, PLUG_TERM_URI))
     json_object_set_new(j, "uri", json_string(key));
   plug_desc_set_if(j, "symbol", get_str(c, unit, c->unit_symbol, c->n->unit_symbol));
   plug_desc_set_if(j, "label", get_str(c, unit, c->label, c->n->rdfs_label));
-  if (is_uri)
+  if (memo)
     plug_desc_unit_remember(c->n, key, j);
   return j;
 }
