@@ -44,6 +44,8 @@ struct MapSet {
   char **registry_reals;
   size_t n_registries, cap_registries;
   char *profiles_dir;
+  char **broken_profiles; /* profiles that failed to load */
+  size_t n_broken, cap_broken;
 };
 
 const char *map_data_dir(void)
@@ -183,6 +185,14 @@ static char *profile_path(const MapSet *set, const CanonMap *m)
   return path;
 }
 
+static bool string_in(char **v, size_t n, const char *s)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(v[i], s))
+      return true;
+  return false;
+}
+
 static MapProfile *profile_get(MapSet *set, const CanonMap *m, PipeDiagList *diags)
 {
   char *path = profile_path(set, m);
@@ -195,9 +205,14 @@ static MapProfile *profile_get(MapSet *set, const CanonMap *m, PipeDiagList *dia
     pipe_diag_add(diags, PIPE_SEV_ERROR, "profile-unknown", m->path, m->device.profile_mark.line,
                   m->device.profile_mark.column, "device profile '%s' not found (looked for %s)", m->device.profile,
                   path);
-  } else if (!prof && map_profile_load_file(path, &prof, diags) == PIPE_OK && prof) {
-    pipe_grow((void **)&set->profiles, &set->cap_profiles, set->n_profiles + 1, sizeof(MapProfile *));
-    set->profiles[set->n_profiles++] = prof;
+  } else if (!prof && !string_in(set->broken_profiles, set->n_broken, path)) {
+    if (map_profile_load_file(path, &prof, diags) == PIPE_OK && prof) {
+      pipe_grow((void **)&set->profiles, &set->cap_profiles, set->n_profiles + 1, sizeof(MapProfile *));
+      set->profiles[set->n_profiles++] = prof;
+    } else { /* reported once, not once per map that uses it */
+      pipe_grow((void **)&set->broken_profiles, &set->cap_broken, set->n_broken + 1, sizeof(char *));
+      set->broken_profiles[set->n_broken++] = pipe_xstrdup(path);
+    }
   }
   free(path);
   return prof;
@@ -339,7 +354,7 @@ static void check_profile_control(Ctx *ctx, Entry *e, const MapControl *c)
   }
   if (pc->type != c->type && c->type != MAP_CTL_BUTTON_GROUP)
     DIAG_AT(ctx, PIPE_SEV_WARNING, "profile-type-mismatch", e->map, c->type_mark.line ? c->type_mark : c->id_mark,
-            "control '%s' is a %s on %s, not a %s", c->id, map_control_type_name(pc->type), e->profile->id,
+            "control '%s' is of type %s on %s, not %s", c->id, map_control_type_name(pc->type), e->profile->id,
             map_control_type_name(c->type));
   MapMessage msg = c->message == MAP_MSG_DEFAULT ? pc->message : c->message;
   if (c->number >= 0 && (c->number != pc->number || msg != pc->message))
@@ -423,7 +438,7 @@ static void check_binding(Ctx *ctx, Entry *e, const MapControl *c)
   }
   if (c->mode != MAP_MODE_DEFAULT && c->type != MAP_CTL_BUTTON)
     DIAG_AT(ctx, PIPE_SEV_WARNING, "mode-not-button", e->map, c->mode_mark,
-            "mode applies to buttons; control '%s' is a %s", c->id, map_control_type_name(c->type));
+            "mode applies to buttons; control '%s' is of type %s", c->id, map_control_type_name(c->type));
 }
 
 static void count_unbound(Ctx *ctx, Entry *e, const MapControl *c)
@@ -634,6 +649,9 @@ void map_set_free(MapSet *set)
   free(set->profiles);
   free(set->registries);
   free(set->registry_reals);
+  for (size_t i = 0; i < set->n_broken; i++)
+    free(set->broken_profiles[i]);
+  free(set->broken_profiles);
   free(set->profiles_dir);
   free(set);
 }

@@ -224,7 +224,8 @@ static char *check_key(const MapSet *set, size_t i, json_t *index)
     stat(prof->path, &sb);
   char map_hex[17];
   cache_hash_hex(m->content_hash, map_hex);
-  return pipe_xasprintf("%s/%s/%d/%s/%lld.%ld/%lld", map_hex, desc_hash, map_set_channel(set, i),
+  /* The version is part of the key: a newer ctrlmap may resolve the same map differently. */
+  return pipe_xasprintf(CTRLMAP_VERSION "/%s/%s/%d/%s/%lld.%ld/%lld", map_hex, desc_hash, map_set_channel(set, i),
                         prof ? prof->path : "-", (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
                         (long long)sb.st_size);
 }

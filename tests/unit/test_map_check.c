@@ -153,7 +153,8 @@ static Checked check_map(Env *e, const char *name)
   Checked c = {.validate = pipe_diags_new(), .check = pipe_diags_new()};
   c.set = map_set_load(paths, 1, NULL, c.validate);
   assert_int_equal(map_set_size(c.set), 1);
-  if (pipe_diags_count_severity(c.validate, PIPE_SEV_ERROR) || pipe_diags_count_severity(c.validate, PIPE_SEV_WARNING)) {
+  if (pipe_diags_count_severity(c.validate, PIPE_SEV_ERROR) ||
+      pipe_diags_count_severity(c.validate, PIPE_SEV_WARNING)) {
     pipe_diags_print(c.validate, stderr);
     fail_msg("%s does not pass maps:validate", name);
   }
@@ -507,10 +508,10 @@ int main(void)
   snprintf(data, sizeof data, "%s/maps", src); /* the bundled profiles of this tree */
   setenv("CTRLMAP_DATA_DIR", data, 1);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_good_map),         cmocka_unit_test(test_plugin_by_name),
-      cmocka_unit_test(test_bad_bindings),     cmocka_unit_test(test_plugin_not_found),
-      cmocka_unit_test(test_param_ambiguous),  cmocka_unit_test(test_repeatable),
-      cmocka_unit_test(test_schema),           cmocka_unit_test(test_damaged_descriptor),
+      cmocka_unit_test(test_good_map),        cmocka_unit_test(test_plugin_by_name),
+      cmocka_unit_test(test_bad_bindings),    cmocka_unit_test(test_plugin_not_found),
+      cmocka_unit_test(test_param_ambiguous), cmocka_unit_test(test_repeatable),
+      cmocka_unit_test(test_schema),          cmocka_unit_test(test_damaged_descriptor),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -141,9 +141,9 @@ typedef struct {
 } Expect;
 
 typedef struct {
-  const char *path;   /* under tests/data/rules */
-  Expect expect[10];  /* errors and warnings, exactly; ends at the first NULL code */
-  Expect notes[4];    /* notes that must be there */
+  const char *path;  /* under tests/data/rules */
+  Expect expect[10]; /* errors and warnings, exactly; ends at the first NULL code */
+  Expect notes[4];   /* notes that must be there */
 } RuleCase;
 
 static const RuleCase RULE_CASES[] = {
@@ -154,9 +154,7 @@ static const RuleCase RULE_CASES[] = {
     {"registry-missing",
      {{"registry-missing", "map.yaml", 8, 24, "nowhere/midi-channel-registry.yaml does not exist"}},
      {{NULL, NULL, 0, 0, NULL}}},
-    {"registry-unlisted",
-     {{"registry-unlisted", "map.yaml", 8, 24, "not listed in"}},
-     {{NULL, NULL, 0, 0, NULL}}},
+    {"registry-unlisted", {{"registry-unlisted", "map.yaml", 8, 24, "not listed in"}}, {{NULL, NULL, 0, 0, NULL}}},
     {"registry-missing-file",
      {{"registry-missing-file", "registry.yaml", 8, 3, "channel 2 names sub/gone"}},
      {{NULL, NULL, 0, 0, NULL}}},
@@ -204,8 +202,9 @@ static const RuleCase RULE_CASES[] = {
      {{"binding-conflict", "map.yaml", 10, 77, "'knob_1'"}, {"binding-conflict", "map.yaml", 18, 23, "'pad_2'"}},
      {{NULL, NULL, 0, 0, NULL}}},
     {"function-unknown",
-     {{"function-unknown", "map.yaml", 10, 5, "'transport-rol' is not an Ardour Generic MIDI function; did you mean "
-                                              "'transport-roll'?"},
+     {{"function-unknown", "map.yaml", 10, 5,
+       "'transport-rol' is not an Ardour Generic MIDI function; did you mean "
+       "'transport-roll'?"},
       {"function-unknown", "map.yaml", 16, 5, "'make-coffee' is not an Ardour Generic MIDI function ("}},
      {{NULL, NULL, 0, 0, NULL}}},
     {"mode-not-button",
@@ -550,10 +549,14 @@ int main(void)
   snprintf(data, sizeof data, "%s/maps", src);
   setenv("CTRLMAP_DATA_DIR", data, 1);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_rule_cases),        cmocka_unit_test(test_every_rule_tested),
-      cmocka_unit_test(test_channels_resolved), cmocka_unit_test(test_number_from_profile),
-      cmocka_unit_test(test_profile_by_device), cmocka_unit_test(test_default_maps_clean),
-      cmocka_unit_test(test_corpus),            cmocka_unit_test(test_paths),
+      cmocka_unit_test(test_rule_cases),
+      cmocka_unit_test(test_every_rule_tested),
+      cmocka_unit_test(test_channels_resolved),
+      cmocka_unit_test(test_number_from_profile),
+      cmocka_unit_test(test_profile_by_device),
+      cmocka_unit_test(test_default_maps_clean),
+      cmocka_unit_test(test_corpus),
+      cmocka_unit_test(test_paths),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
