@@ -137,14 +137,20 @@ static void set_int(xmlNodePtr node, const char *name, json_int_t v)
   set_prop(node, name, buf);
 }
 
-/* The message attribute: ctl or note, or for relative encoders Ardour's enc-r / enc-l / enc-2 / enc-b. */
+/* The message attribute. Encoders in a relative mode use Ardour's enc-r / enc-l / enc-2 / enc-b. A button that
+ * sends a CC is a ctl-toggle: a value of 64 or more toggles the parameter and a lower one switches it off
+ * (midicontrollable.cc), which is what both latching and momentary buttons need; as a plain ctl, Ardour's pick-up
+ * rule would ignore the jump from 0 to 127 (the real-Ardour test in tests/ardour shows both). */
 static const char *message_attr(json_t *b)
 {
   const char *msg = json_string_value(json_object_get(b, "message"));
   const char *enc = json_string_value(json_object_get(b, "encoding"));
+  const char *type = json_string_value(json_object_get(b, "type"));
   if (enc && strcmp(enc, "absolute"))
     return enc;
-  return msg && !strcmp(msg, "note") ? "note" : "ctl";
+  if (msg && !strcmp(msg, "note"))
+    return "note";
+  return type && !strcmp(type, "button") ? "ctl-toggle" : "ctl";
 }
 
 static bool binding_ok(json_t *b, const char *origin, PipeDiagList *diags)
@@ -233,15 +239,20 @@ static xmlDocPtr build_doc(json_t *b, const char *name, const char *route, int p
   return doc;
 }
 
+/* Ardour reads a route as N (presentation order), BN, SN (nth selected) when it starts like one, else as a name;
+ * the URI is split on spaces (generic_midi_control_protocol.cc). N counts from 1. */
 static bool route_ok(const char *route, const char *origin, PipeDiagList *diags)
 {
-  if (*route && !strpbrk(route, " \t\n\"<>&"))
-    return true;
-  pipe_diag_add(diags, PIPE_SEV_ERROR, "ardour-route", origin, 0, 0,
-                "route '%s' cannot go into an Ardour URI; expected S<n> (nth selected), a number or a name "
-                "without spaces",
-                route);
-  return false;
+  const char *digits = route + (route[0] == 'B' || route[0] == 'S');
+  size_t nd = strspn(digits, "0123456789");
+  bool numeric = nd > 0;
+  bool ok = numeric ? digits[nd] == '\0' && strtol(digits, NULL, 10) >= 1 : *route && !strpbrk(route, " \t\n\"<>&");
+  if (!ok)
+    pipe_diag_add(diags, PIPE_SEV_ERROR, "ardour-route", origin, 0, 0,
+                  "route '%s' is not one Ardour can look up; expected S<n> (nth selected track, from 1), <n> (nth "
+                  "track), B<n>, or a track name without spaces that does not start like those",
+                  route);
+  return ok;
 }
 
 PipeStatus daw_ardour_render(DawArdour *ar, json_t *b, const DawArdourOpts *opts, char **xml, size_t *len,

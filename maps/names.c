@@ -5,24 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* From Ardour 7.3's generic_midi_control_protocol.cc (create_function): the names `function=` accepts. */
-const char *const MAP_ARDOUR_FUNCTIONS[] = {"transport-stop",
-                                            "transport-roll",
-                                            "transport-start",
-                                            "transport-end",
-                                            "transport-zero",
-                                            "loop-toggle",
-                                            "toggle-rec-enable",
-                                            "rec-enable",
-                                            "rec-disable",
-                                            "next-bank",
-                                            "prev-bank",
-                                            "set-bank",
-                                            "select",
-                                            "select-add",
-                                            "select-remove",
-                                            "select-toggle",
-                                            NULL};
+/* Ardour 7.3's Generic MIDI functions that do something (midifunction.cc: names are matched case-insensitively;
+ * transport-zero, track-set-solo and track-set-mute load but do nothing, so they are not offered). set-bank and the
+ * select functions take an argument. */
+const char *const MAP_ARDOUR_FUNCTIONS[] = {
+    "transport-stop", "transport-roll", "transport-start", "transport-end", "loop-toggle", "toggle-rec-enable",
+    "rec-enable",     "rec-disable",    "next-bank",       "prev-bank",     "set-bank",    "select",
+    "select-set",     "select-add",     "select-remove",   "select-toggle", NULL};
 
 const char *map_control_type_name(MapControlType t)
 {
