@@ -2,6 +2,10 @@
 #include "commands.h"
 
 #include "../daw/daw.h"
+
+#ifndef CTRLMAP_VERSION
+#define CTRLMAP_VERSION "0.0.0"
+#endif
 #include "../plugins/plug.h"
 #include "fsx.h"
 #include "jsonx.h"
@@ -67,7 +71,7 @@ static void install_one(Gen *g, const char *name, const char *xml, size_t len, j
   json_object_set_new(row, "installed", targets);
 }
 
-static void generate_one(Gen *g, json_t *b)
+static json_t *generate_one(Gen *g, json_t *b)
 {
   char *display = NULL, *xml = NULL, *name = unique_names(g->taken, b, &display);
   DawArdourOpts o = {.route = g->ctx->opts->route, .plugin_position = g->ctx->opts->plugin_position, .name = display};
@@ -89,6 +93,78 @@ static void generate_one(Gen *g, json_t *b)
   json_array_append_new(g->report, row);
   free(xml);
   free(name);
+  return row;
+}
+
+/* ---- skipping what did not change ---- */
+
+#define GENERATED_DOC  "daw/generated"
+#define GENERATED_KIND "daw-generated"
+
+/* A generated file depends on the map's bindings (their hash), the options and ctrlmap's version. */
+static char *generation_key(Gen *g, json_t *row)
+{
+  const char *bh = json_string_value(json_object_get(row, "bindings_hash"));
+  return bh ? pipe_xasprintf("%s|%s|%d|%s|%s", bh, g->ctx->opts->route ? g->ctx->opts->route : "",
+                             g->ctx->opts->plugin_position, CTRLMAP_VERSION, g->out)
+            : NULL;
+}
+
+/* The file recorded for this map when its key is unchanged, the file is still there and its names are free. */
+static json_t *reusable(Gen *g, json_t *rec, const char *key)
+{
+  const char *file = json_string_value(json_object_get(rec, "file"));
+  const char *display = json_string_value(json_object_get(rec, "name"));
+  if (!key || !file || !display || !json_is_string(json_object_get(rec, "key")) ||
+      strcmp(key, json_string_value(json_object_get(rec, "key"))) || json_object_get(g->taken, file) ||
+      json_object_get(g->taken, display))
+    return NULL;
+  char *path = pipe_path_join(g->out, file);
+  struct stat sb;
+  bool there = stat(path, &sb) == 0 && daw_file_kind(path) == DAW_FILE_OURS;
+  free(path);
+  return there ? rec : NULL;
+}
+
+static void reuse_one(Gen *g, json_t *rec, const char *map)
+{
+  const char *file = json_string_value(json_object_get(rec, "file"));
+  json_object_set_new(g->taken, file, json_true());
+  json_object_set_new(g->taken, json_string_value(json_object_get(rec, "name")), json_true());
+  json_t *row = json_pack("{s:s, s:s, s:s, s:O}", "map", map, "file", file, "status", "unchanged", "name",
+                          json_object_get(rec, "name"));
+  g->unchanged++;
+  if (g->install_dirs) {
+    char *path = pipe_path_join(g->out, file), *xml = NULL;
+    size_t len = 0;
+    if (pipe_fs_read(path, 64u * 1024 * 1024, &xml, &len, g->findings) == PIPE_OK)
+      install_one(g, file, xml, len, row);
+    free(xml);
+    free(path);
+  }
+  json_array_append_new(g->report, row);
+}
+
+/* One map: reused when nothing it depends on changed, else rendered from its bindings; the record is updated. */
+static void generate_row(Gen *g, json_t *row, json_t *generated)
+{
+  const char *map = json_string_value(json_object_get(row, "path"));
+  char *real = realpath(map, NULL), *key = generation_key(g, row);
+  const char *id = real ? real : map;
+  json_t *rec = reusable(g, json_object_get(generated, id), key);
+  if (rec) {
+    reuse_one(g, rec, map);
+  } else {
+    json_t *b = pipe_maps_load_bindings(g->ctx, map);
+    json_t *out = b ? generate_one(g, b) : NULL;
+    if (out && strcmp(json_string_value(json_object_get(out, "status")), "failed") && key)
+      json_object_set_new(generated, id,
+                          json_pack("{s:s, s:O, s:O}", "key", key, "file", json_object_get(out, "file"), "name",
+                                    json_object_get(out, "name")));
+    json_decref(b);
+  }
+  free(key);
+  free(real);
 }
 
 static void print_generate(Gen *g)
@@ -113,7 +189,7 @@ int pipe_cmd_daw_generate(PipeCtx *ctx)
   Gen g = {.ctx = ctx, .taken = json_object(), .report = json_array(), .findings = pipe_diags_new()};
   json_t *rows = NULL;
   int rc = PIPE_EXIT_ENV;
-  long n = pipe_maps_check_run(ctx, true, false, &rows, g.findings);
+  long n = pipe_maps_check_run(ctx, false, false, &rows, g.findings);
   g.ar = n >= 0 ? daw_ardour_new(NULL, ctx->diags) : NULL;
   g.out = out_dir(ctx);
   if (!g.ar || pipe_fs_mkdirs(g.out, ctx->diags) != PIPE_OK)
@@ -126,14 +202,25 @@ int pipe_cmd_daw_generate(PipeCtx *ctx)
   int ph = pipe_perf_phase_begin(ctx->perf, "generate");
   size_t i;
   json_t *row;
+  json_t *generated = NULL;
+  if (cache_doc_load(ctx->store, GENERATED_DOC, GENERATED_KIND, &generated, NULL) != PIPE_OK ||
+      !json_is_object(generated)) {
+    json_decref(generated);
+    generated = json_object();
+  }
+  json_t *before = json_deep_copy(generated);
   json_array_foreach(rows, i, row) {
     uint64_t t0 = pipe_now_ns();
-    json_t *b = json_object_get(row, "bindings");
-    if (json_is_object(b))
-      generate_one(&g, b);
-    pipe_perf_item(ctx->perf, ph, (double)(pipe_now_ns() - t0) / 1e6, json_is_object(b));
+    bool passed = strcmp(json_string_value(json_object_get(row, "status")), "errors") != 0;
+    if (passed)
+      generate_row(&g, row, generated);
+    pipe_perf_item(ctx->perf, ph, (double)(pipe_now_ns() - t0) / 1e6, passed);
   }
   pipe_perf_phase_end(ctx->perf, ph);
+  if (!json_equal(before, generated))
+    cache_doc_save(ctx->store, GENERATED_DOC, GENERATED_KIND, generated, ctx->diags);
+  json_decref(before);
+  json_decref(generated);
   if (ctx->opts->format == PIPE_FMT_JSON)
     pipe_print_json(ctx, json_pack("{s:O, s:s, s:o}", "maps", g.report, "out", g.out, "findings", json_array()));
   else

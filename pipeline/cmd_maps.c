@@ -303,7 +303,12 @@ static json_t *check_one(PipeCtx *ctx, MapChecker *ck, const MapSet *set, size_t
 
 static json_t *load_bindings(PipeCtx *ctx, const CanonMap *m)
 {
-  char *real = real_or_copy(m->path), hex[17];
+  return pipe_maps_load_bindings(ctx, m->path);
+}
+
+json_t *pipe_maps_load_bindings(PipeCtx *ctx, const char *map_path)
+{
+  char *real = real_or_copy(map_path), hex[17];
   cache_hash_hex(cache_hash(real, strlen(real)), hex);
   char *rel = pipe_xasprintf("maps/bindings/%s", hex);
   json_t *b = NULL;
@@ -343,8 +348,14 @@ long pipe_maps_check_run(PipeCtx *ctx, bool with_bindings, bool print, json_t **
     }
     if (with_bindings && !bindings && !count[PIPE_SEV_ERROR])
       bindings = load_bindings(ctx, m);
-    json_array_append_new(*rows, json_pack("{s:s, s:s, s:o}", "path", m->path, "status", verdict(count), "bindings",
-                                           bindings && with_bindings ? json_incref(bindings) : json_null()));
+    char *key = real_or_copy(m->path);
+    json_t *entry = json_object_get(status, key);
+    free(key);
+    json_array_append_new(*rows, json_pack("{s:s, s:s, s:o, s:O}", "path", m->path, "status", verdict(count),
+                                           "bindings", bindings && with_bindings ? json_incref(bindings) : json_null(),
+                                           "bindings_hash",
+                                           json_object_get(entry, "bindings_hash") ? json_object_get(entry, "bindings_hash")
+                                                                                   : json_null()));
     json_decref(bindings);
     pipe_perf_item(ctx->perf, ph, 0, count[PIPE_SEV_ERROR] == 0);
   }
