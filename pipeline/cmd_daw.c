@@ -119,9 +119,12 @@ static json_t *reusable(Gen *g, json_t *rec, const char *key)
       strcmp(key, json_string_value(json_object_get(rec, "key"))) || json_object_get(g->taken, file) ||
       json_object_get(g->taken, display))
     return NULL;
+  /* Untouched since it was written: same size and modification time (a stat, not a read). */
   char *path = pipe_path_join(g->out, file);
   struct stat sb;
-  bool there = stat(path, &sb) == 0 && daw_file_kind(path) == DAW_FILE_OURS;
+  bool there = stat(path, &sb) == 0 && (json_int_t)sb.st_size == json_integer_value(json_object_get(rec, "size")) &&
+               (json_int_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec ==
+                   json_integer_value(json_object_get(rec, "mtime_ns"));
   free(path);
   return there ? rec : NULL;
 }
@@ -145,6 +148,17 @@ static void reuse_one(Gen *g, json_t *rec, const char *map)
   json_array_append_new(g->report, row);
 }
 
+static json_t *record(Gen *g, const char *key, json_t *out)
+{
+  char *path = pipe_path_join(g->out, json_string_value(json_object_get(out, "file")));
+  struct stat sb = {0};
+  stat(path, &sb);
+  free(path);
+  return json_pack("{s:s, s:O, s:O, s:I, s:I}", "key", key, "file", json_object_get(out, "file"), "name",
+                   json_object_get(out, "name"), "size", (json_int_t)sb.st_size, "mtime_ns",
+                   (json_int_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec);
+}
+
 /* One map: reused when nothing it depends on changed, else rendered from its bindings; the record is updated. */
 static void generate_row(Gen *g, json_t *row, json_t *generated)
 {
@@ -158,9 +172,7 @@ static void generate_row(Gen *g, json_t *row, json_t *generated)
     json_t *b = pipe_maps_load_bindings(g->ctx, map);
     json_t *out = b ? generate_one(g, b) : NULL;
     if (out && strcmp(json_string_value(json_object_get(out, "status")), "failed") && key)
-      json_object_set_new(generated, id,
-                          json_pack("{s:s, s:O, s:O}", "key", key, "file", json_object_get(out, "file"), "name",
-                                    json_object_get(out, "name")));
+      json_object_set_new(generated, id, record(g, key, out));
     json_decref(b);
   }
   free(key);
