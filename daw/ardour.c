@@ -22,7 +22,9 @@
 #define CTRLMAP_INSTALL_SCHEMA_DIR "/usr/local/share/ctrlmap/schemas"
 #endif
 
-#define RNG_NAME "ardour-midi-map.rng"
+/* What ctrlmap writes: ardour-midi-map.rng (the format as Ardour parses it) without the things Ardour tolerates
+ * only by ignoring or misreading them. */
+#define RNG_NAME "ardour-midi-map-strict.rng"
 
 struct DawArdour {
   xmlRelaxNGPtr schema;
@@ -150,7 +152,7 @@ static const char *message_attr(json_t *b)
     return enc;
   if (msg && !strcmp(msg, "note"))
     return "note";
-  return type && !strcmp(type, "button") ? "ctl-toggle" : "ctl";
+  return type && !strcmp(type, "button") && json_object_get(b, "parameter") ? "ctl-toggle" : "ctl"; /* fn: ctl */
 }
 
 static bool binding_ok(json_t *b, const char *origin, PipeDiagList *diags)
@@ -196,7 +198,7 @@ static xmlNodePtr binding_node(json_t *b, const char *route, int position)
       set_prop(n, "argument", json_string_value(json_object_get(b, "argument")));
   }
   const char *mode = json_string_value(json_object_get(b, "mode"));
-  if (!strcmp(attr, "note") && mode && !strcmp(mode, "momentary")) /* momentary only means something on notes */
+  if (param && !strcmp(attr, "note") && mode && !strcmp(mode, "momentary")) /* only on notes; never on functions */
     set_prop(n, "momentary", "yes");
   return n;
 }

@@ -6,7 +6,7 @@
  *     (marked <!-- defect -->) that says what the fixture's <!-- expect: ... --> comment says;
  *   - the maps Ardour ships (/usr/share/ardour7/midi_maps, Debian package ardour-data): the strict schema accepts
  *     every one except the 16 listed in SHIPPED_DEFECTS, which it rejects for the listed reasons, and all 44
- *     validate against tests/data/ardour/shipped-maps.rng (the strict schema plus exactly those defects).
+ *     validate against schemas/ardour-midi-map.rng (the tolerant format) (the strict schema plus exactly those defects).
  *
  * The shipped maps are required: the test command installs Debian's ardour-data (3.8 MB, no dependencies) with the
  * other test dependencies (scripts/deps test), so a missing or empty /usr/share/ardour7/midi_maps is a failure
@@ -106,8 +106,8 @@ static bool errs_have(const Errs *errs, int line, const char *needle)
  * Schemas and documents */
 
 typedef struct {
-  xmlRelaxNGPtr strict;  /* schemas/ardour-midi-map.rng */
-  xmlRelaxNGPtr shipped; /* tests/data/ardour/shipped-maps.rng */
+  xmlRelaxNGPtr strict;  /* schemas/ardour-midi-map-strict.rng */
+  xmlRelaxNGPtr shipped; /* schemas/ardour-midi-map.rng (the tolerant format) */
 } Schemas;
 
 /* Owned path of `rel` under the source tree. */
@@ -232,7 +232,7 @@ static char *join(const char *dir, const char *name)
 /* ---------------------------------------------------------------------------------------------------------------
  * Fixtures */
 
-/* Every good fixture validates against the strict schema (and so against the shipped-maps grammar, a superset),
+/* Every good fixture validates against the strict schema (and so against ardour-midi-map.rng, a superset),
  * with no message at all. */
 static void test_good_fixtures(void **state)
 {
@@ -259,7 +259,7 @@ static void test_good_fixtures(void **state)
       int rc = validate_file(which ? s->shipped : s->strict, path, errs);
       if (rc != 0 || errs->total) {
         errs_print(names[i], errs);
-        fail_msg("good fixture %s is rejected by %s (rc %d)", names[i], which ? "shipped-maps.rng" : "the schema", rc);
+        fail_msg("good fixture %s is rejected by %s (rc %d)", names[i], which ? "ardour-midi-map.rng" : "the strict schema", rc);
       }
     }
     free(path);
@@ -435,7 +435,7 @@ static void test_rules(void **state)
  * The maps Ardour ships */
 
 /* What the strict schema rejects in ardour-data 1:7.3.0, each an error it must report: file, line, message.
- * Every defect is explained in tests/data/ardour/shipped-maps.rng, which admits exactly these (and the lines like
+ * Every defect is explained in schemas/ardour-midi-map.rng (the tolerant format), which admits exactly these (and the lines like
  * them), so the strict schema's other rules hold for all 44 maps. */
 typedef struct {
   const char *file;
@@ -549,7 +549,7 @@ static void test_shipped_maps_tolerated(void **state)
     int rc = validate_file(s->shipped, path, errs);
     if (rc != 0 || errs->total) {
       errs_print(names[i], errs);
-      fail_msg("%s is rejected by tests/data/ardour/shipped-maps.rng (rc %d)", path, rc);
+      fail_msg("%s is rejected by schemas/ardour-midi-map.rng (the tolerant format) (rc %d)", path, rc);
     }
     free(path);
   }
@@ -570,7 +570,7 @@ static void test_shipped_grammar_still_strict(void **state)
   for (size_t i = 0; i < sizeof still_bad / sizeof *still_bad; i++) {
     char *path = join(dir, still_bad[i]);
     if (validate_file(s->shipped, path, errs) <= 0)
-      fail_msg("%s is accepted by shipped-maps.rng", still_bad[i]);
+      fail_msg("%s is accepted by ardour-midi-map.rng", still_bad[i]);
     free(path);
   }
   free(errs);
@@ -656,8 +656,8 @@ static int setup(void **state)
   Schemas *s = calloc(1, sizeof *s);
   if (!s)
     return -1;
-  s->strict = load_schema("schemas/ardour-midi-map.rng");
-  s->shipped = load_schema("tests/data/ardour/shipped-maps.rng");
+  s->strict = load_schema("schemas/ardour-midi-map-strict.rng");
+  s->shipped = load_schema("schemas/ardour-midi-map.rng");
   *state = s;
   return s->strict && s->shipped ? 0 : -1;
 }
