@@ -172,16 +172,6 @@ static void ctl_encoding(YamlCtx *ctx, const YamlKey *key, const YamlNode *v, vo
   cl->encoding = v;
 }
 
-/* Whether s is one or more ASCII digits and nothing else. */
-static bool all_digits(const char *s)
-{
-  if (!*s)
-    return false;
-  for (; *s; s++)
-    if (*s < '0' || *s > '9')
-      return false;
-  return true;
-}
 
 /* An integer is a port index; so is a quoted string of digits (the TypeScript tool writes "5"); any other text
  * names a port by symbol or name. A plain float or bool is neither. */
@@ -192,8 +182,8 @@ static void ctl_param(YamlCtx *ctx, const YamlKey *key, const YamlNode *v, void 
   double d;
   bool b;
   c->param_mark = v->mark;
-  bool signed_int = v->plain && (v->text[0] == '-' || v->text[0] == '+') && all_digits(v->text + 1);
-  if (all_digits(v->text) || signed_int) {
+  bool signed_int = v->plain && (v->text[0] == '-' || v->text[0] == '+') && yaml_all_digits(v->text + 1);
+  if (yaml_all_digits(v->text) || signed_int) {
     long long idx = strtoll(v->text, NULL, 10);
     if (idx < 0 || idx > UINT32_MAX || v->len > 12) {
       yaml_report(ctx, PIPE_SEV_ERROR, "schema-range", v->mark, "plugin_parameter is %.24s; expected %s", v->text,

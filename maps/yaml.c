@@ -525,17 +525,20 @@ bool yaml_is_null(const YamlNode *n)
   return yaml_enum_index(nulls, n->text) >= 0;
 }
 
-/* Whether s is [-+]?[0-9]+ */
-static bool is_decimal(const char *s)
+bool yaml_all_digits(const char *s)
 {
-  if (*s == '-' || *s == '+')
-    s++;
   if (!*s)
     return false;
   for (; *s; s++)
     if (*s < '0' || *s > '9')
       return false;
   return true;
+}
+
+/* Whether s is [-+]?[0-9]+ */
+static bool is_decimal(const char *s)
+{
+  return yaml_all_digits(s + (*s == '-' || *s == '+'));
 }
 
 bool yaml_scalar_long(const YamlNode *n, long *out)

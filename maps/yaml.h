@@ -77,6 +77,8 @@ const char *yaml_describe(const YamlNode *n, char *buf, size_t size);
 
 /* Levenshtein distance of two strings (bytes), capped at 255. */
 unsigned yaml_levenshtein(const char *a, const char *b);
+/* Whether s is one or more ASCII digits and nothing else. */
+bool yaml_all_digits(const char *s);
 /* The candidate closest to `word` within distance 2, or NULL. `candidates` is NULL-terminated. */
 const char *yaml_suggest(const char *word, const char *const *candidates);
 /* Index of `text` in the NULL-terminated `values`, or -1. */
