@@ -8,6 +8,7 @@
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -188,10 +189,10 @@ static xmlNodePtr binding_node(json_t *b, const char *route, int position)
   set_int(n, attr, json_integer_value(json_object_get(b, "number")));
   json_t *param = json_object_get(b, "parameter");
   if (param) {
-    char uri[256];
-    snprintf(uri, sizeof uri, "/route/plugin/parameter %s %d %lld", route, position,
-             (long long)json_integer_value(json_object_get(param, "ardour_param")));
+    char *uri = pipe_xasprintf("/route/plugin/parameter %s %d %lld", route, position,
+                               (long long)json_integer_value(json_object_get(param, "ardour_param")));
     set_prop(n, "uri", uri);
+    free(uri); /* not a fixed buffer: a long route name would cut the parameter number (227 chars: 34 -> 3) */
   } else {
     set_prop(n, "function", json_string_value(json_object_get(b, "function")));
     if (json_string_value(json_object_get(b, "argument")))
@@ -203,15 +204,19 @@ static xmlNodePtr binding_node(json_t *b, const char *route, int position)
   return n;
 }
 
-/* XML comments cannot hold "--": a path is written with those pairs split. */
+/* Provenance values go into an XML comment, which cannot hold "--" (nor end in '-'), and are separated by ';':
+ * '%', ';' and such dashes are percent-encoded (daw_file_provenance decodes them), so every path and URI reads
+ * back. */
 static char *comment_safe(const char *s)
 {
   size_t n = strlen(s);
-  char *out = pipe_xmalloc(2 * n + 1), *w = out;
+  char *out = pipe_xmalloc(3 * n + 1), *w = out;
   for (size_t i = 0; i < n; i++) {
-    *w++ = s[i];
-    if (s[i] == '-' && (s[i + 1] == '-' || s[i + 1] == '\0'))
-      *w++ = ' ';
+    bool dash = s[i] == '-' && (s[i + 1] == '-' || s[i + 1] == '\0'); /* only where it would end the comment */
+    if (s[i] == '%' || s[i] == ';' || dash)
+      w += sprintf(w, "%%%02X", (unsigned char)s[i]);
+    else
+      *w++ = s[i];
   }
   *w = '\0';
   return out;
@@ -220,7 +225,11 @@ static char *comment_safe(const char *s)
 static xmlDocPtr build_doc(json_t *b, const char *name, const char *route, int position)
 {
   xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
-  char *path = comment_safe(json_string_value(json_object_get(b, "map")));
+  /* The absolute path, so that daw:list finds the map from any directory. */
+  const char *given = json_string_value(json_object_get(b, "map"));
+  char *real = realpath(given, NULL);
+  char *path = comment_safe(real ? real : given);
+  free(real);
   const char *dh = json_string_value(json_object_get(b, "descriptor_hash"));
   char *plugin = comment_safe(json_string_value(json_object_get(json_object_get(b, "plugin"), "uri")));
   char *text = pipe_xasprintf(

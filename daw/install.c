@@ -93,7 +93,20 @@ static char *field(const char *comment, const char *key, bool last)
     return NULL;
   p += strlen(key);
   const char *end = last ? strstr(p, " -->") : strchr(p, ';');
-  return end ? pipe_xasprintf("%.*s", (int)(end - p), p) : NULL;
+  if (!end)
+    return NULL;
+  char *out = pipe_xmalloc((size_t)(end - p) + 1), *w = out;
+  for (; p < end; p++) { /* undo the percent-encoding of '%', ';' and '-' (ardour.c) */
+    unsigned v;
+    if (*p == '%' && end - p >= 3 && sscanf(p + 1, "%2x", &v) == 1) {
+      *w++ = (char)v;
+      p += 2;
+    } else {
+      *w++ = *p;
+    }
+  }
+  *w = '\0';
+  return out;
 }
 
 void daw_provenance_release(DawProvenance *p)

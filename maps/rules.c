@@ -436,6 +436,15 @@ static void check_binding(Ctx *ctx, Entry *e, const MapControl *c)
               "'%s' is not an Ardour Generic MIDI function%s%s%s (plugin parameters take plugin_parameter)",
               c->function, dym ? "; did you mean '" : "", dym ? dym : "", dym ? "'?" : "");
   }
+  if (c->function && c->encoding != MAP_ENC_DEFAULT && c->encoding != MAP_ENC_ABSOLUTE)
+    DIAG_AT(ctx, PIPE_SEV_ERROR, "function-encoder", e->map, c->mark,
+            "control '%s' runs a function; Ardour triggers functions from a CC, note or program change, not a relative "
+            "encoder",
+            c->id);
+  bool needs_arg = c->function && (!strcmp(c->function, "set-bank") || !strncmp(c->function, "select", 6));
+  if (needs_arg && !c->argument)
+    DIAG_AT(ctx, PIPE_SEV_ERROR, "function-argument", e->map, c->mark,
+            "function '%s' needs an argument (a bank or track number); expected `argument:`", c->function);
   if (c->mode != MAP_MODE_DEFAULT && c->type != MAP_CTL_BUTTON)
     DIAG_AT(ctx, PIPE_SEV_WARNING, "mode-not-button", e->map, c->mode_mark,
             "mode applies to buttons; control '%s' is of type %s", c->id, map_control_type_name(c->type));
@@ -497,6 +506,8 @@ static const MapRuleInfo RULE_INFO[] = {
     {"duplicate-number", PIPE_SEV_ERROR, "two controls send the same channel + CC/note"},
     {"binding-conflict", PIPE_SEV_ERROR, "a control has both a function and a plugin_parameter"},
     {"function-unknown", PIPE_SEV_ERROR, "a function is not an Ardour Generic MIDI function"},
+    {"function-encoder", PIPE_SEV_ERROR, "a function on a relative encoder (Ardour triggers functions by CC/note)"},
+    {"function-argument", PIPE_SEV_ERROR, "set-bank and select* functions without an argument"},
     {"mode-not-button", PIPE_SEV_WARNING, "mode is set on a control that is not a button"},
     {"control-unbound", PIPE_SEV_NOTE, "controls that bind nothing (left out of the Ardour map)"},
     {"profile-by-device", PIPE_SEV_NOTE, "no profile named; the bundled profile of the same device is used"},

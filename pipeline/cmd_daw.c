@@ -66,6 +66,7 @@ static void install_one(Gen *g, const char *name, const char *xml, size_t len, j
       g->installed += w;
     } else {
       g->failed++;
+      json_object_set_new(row, "status", json_string("refused")); /* kept the file already there */
     }
   }
   json_object_set_new(row, "installed", targets);
@@ -234,7 +235,8 @@ int pipe_cmd_daw_generate(PipeCtx *ctx)
   json_decref(before);
   json_decref(generated);
   if (ctx->opts->format == PIPE_FMT_JSON)
-    pipe_print_json(ctx, json_pack("{s:O, s:s, s:o}", "maps", g.report, "out", g.out, "findings", json_array()));
+    pipe_print_json(
+        ctx, json_pack("{s:O, s:s, s:o}", "maps", g.report, "out", g.out, "findings", pipe_findings_json(g.findings)));
   else
     print_generate(&g);
   rc = g.failed ? PIPE_EXIT_FINDINGS : pipe_maps_findings_exit(ctx, g.findings);

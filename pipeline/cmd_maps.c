@@ -41,7 +41,7 @@ static void count_findings(const PipeDiagList *diags, const char *file, size_t c
   }
 }
 
-static json_t *findings_json(const PipeDiagList *diags)
+json_t *pipe_findings_json(const PipeDiagList *diags)
 {
   json_t *a = json_array();
   for (size_t i = 0; i < pipe_diags_count(diags); i++) {
@@ -144,7 +144,7 @@ int pipe_cmd_maps_validate(PipeCtx *ctx)
   status_save(ctx, status, before);
   json_decref(before);
   if (ctx->opts->format == PIPE_FMT_JSON) {
-    pipe_print_json(ctx, json_pack("{s:o, s:o}", "maps", maps, "findings", findings_json(findings)));
+    pipe_print_json(ctx, json_pack("{s:o, s:o}", "maps", maps, "findings", pipe_findings_json(findings)));
   } else {
     pipe_diags_print(findings, ctx->out);
     fprintf(ctx->out, "%zu maps: %zu errors, %zu warnings\n", map_set_size(set),
@@ -351,11 +351,11 @@ long pipe_maps_check_run(PipeCtx *ctx, bool with_bindings, bool print, json_t **
     char *key = real_or_copy(m->path);
     json_t *entry = json_object_get(status, key);
     free(key);
-    json_array_append_new(*rows, json_pack("{s:s, s:s, s:o, s:O}", "path", m->path, "status", verdict(count),
-                                           "bindings", bindings && with_bindings ? json_incref(bindings) : json_null(),
-                                           "bindings_hash",
-                                           json_object_get(entry, "bindings_hash") ? json_object_get(entry, "bindings_hash")
-                                                                                   : json_null()));
+    json_array_append_new(
+        *rows,
+        json_pack("{s:s, s:s, s:o, s:O}", "path", m->path, "status", verdict(count), "bindings",
+                  bindings && with_bindings ? json_incref(bindings) : json_null(), "bindings_hash",
+                  json_object_get(entry, "bindings_hash") ? json_object_get(entry, "bindings_hash") : json_null()));
     json_decref(bindings);
     pipe_perf_item(ctx->perf, ph, 0, count[PIPE_SEV_ERROR] == 0);
   }
@@ -380,7 +380,7 @@ int pipe_cmd_maps_check(PipeCtx *ctx)
   long n = pipe_maps_check_run(ctx, json, !json, &rows, findings);
   int rc = n < 0 ? PIPE_EXIT_ENV : findings_exit(ctx, findings);
   if (n >= 0 && json) {
-    pipe_print_json(ctx, json_pack("{s:O, s:o}", "maps", rows, "findings", findings_json(findings)));
+    pipe_print_json(ctx, json_pack("{s:O, s:o}", "maps", rows, "findings", pipe_findings_json(findings)));
   } else if (n >= 0) {
     pipe_diags_print(findings, ctx->out);
     fprintf(ctx->out, "%ld maps: %zu errors, %zu warnings\n", n, pipe_diags_count_severity(findings, PIPE_SEV_ERROR),

@@ -66,6 +66,8 @@ int pipe_cmd_daw_list(PipeCtx *ctx);
 /* Shared by maps:check and daw:generate (cmd_maps.c): validates and checks the command line's maps. */
 long pipe_maps_check_run(PipeCtx *ctx, bool with_bindings, bool print, json_t **rows, PipeDiagList *findings);
 int pipe_maps_findings_exit(PipeCtx *ctx, const PipeDiagList *findings);
+/* Findings as a JSON array of {severity, code, file, line, column, message} (owned). */
+json_t *pipe_findings_json(const PipeDiagList *diags);
 /* The bindings maps:check recorded for a map (owned), or NULL. */
 json_t *pipe_maps_load_bindings(PipeCtx *ctx, const char *map_path);
 

@@ -207,6 +207,15 @@ static const RuleCase RULE_CASES[] = {
        "'transport-roll'?"},
       {"function-unknown", "map.yaml", 16, 5, "'make-coffee' is not an Ardour Generic MIDI function ("}},
      {{NULL, NULL, 0, 0, NULL}}},
+    /* a function on a relative encoder cannot fire; an absolute one can */
+    {"function-encoder",
+     {{"function-encoder", "map.yaml", 10, 5, "'knob_1' runs a function"}},
+     {{NULL, NULL, 0, 0, NULL}}},
+    /* set-bank and select* need an argument */
+    {"function-argument",
+     {{"function-argument", "map.yaml", 10, 5, "'set-bank' needs an argument"},
+      {"function-argument", "map.yaml", 12, 5, "'select-toggle' needs an argument"}},
+     {{NULL, NULL, 0, 0, NULL}}},
     {"mode-not-button",
      {{"mode-not-button", "map.yaml", 12, 11, "'knob_1'"}, {"mode-not-button", "map.yaml", 14, 39, "'fader_1'"}},
      {{NULL, NULL, 0, 0, NULL}}},
@@ -279,7 +288,7 @@ static void test_every_rule_tested(void **state)
   (void)state;
   size_t n;
   const MapRuleInfo *rules = map_rules(&n);
-  assert_int_equal(n, 17);
+  assert_int_equal(n, 19);
   for (size_t i = 0; i < n; i++) {
     assert_non_null(rules[i].summary);
     assert_true(strlen(rules[i].summary) > 10);
