@@ -45,34 +45,7 @@
 /* ---------------------------------------------------------------------------------------------------------------
  * Helpers */
 
-static char *path_join(const char *a, const char *b)
-{
-  size_t n = strlen(a) + strlen(b) + 2;
-  char *p = malloc(n);
-  assert_non_null(p);
-  snprintf(p, n, "%s/%s", a, b);
-  return p;
-}
 
-/* Owned copy of `text` with every `from` replaced by `to`. */
-static char *replace_all(const char *text, const char *from, const char *to)
-{
-  size_t nf = strlen(from), nt = strlen(to), count = 0;
-  for (const char *p = strstr(text, from); p; p = strstr(p + nf, from))
-    count++;
-  char *out = malloc(strlen(text) + count * nt + 1), *w = out;
-  assert_non_null(out);
-  const char *r = text;
-  for (const char *p = strstr(r, from); p; p = strstr(r, from)) {
-    memcpy(w, r, (size_t)(p - r));
-    w += p - r;
-    memcpy(w, to, nt);
-    w += nt;
-    r = p + nf;
-  }
-  strcpy(w, r);
-  return out;
-}
 
 /* A map's resolved bindings with no binding yet. */
 static json_t *bindings_new(void)
@@ -189,7 +162,7 @@ static int setup(void **state)
     fprintf(stderr, "CTRLMAP_SOURCE_DIR is not set: run the tests through ctest\n");
     return -1;
   }
-  char *schemas = path_join(src, "schemas");
+  char *schemas = tu_path_join(src, "schemas");
   setenv("CTRLMAP_SCHEMA_DIR", schemas, 1);
   free(schemas);
   PipeDiagList *d = pipe_diags_new();
@@ -326,7 +299,7 @@ static void test_render_route_position(void **state)
     DawArdourOpts o = {.route = cases[i].opt_route, .plugin_position = cases[i].opt_pos};
     size_t len = 0;
     char *xml = render_ok(*state, b, &o, &len);
-    char *text = bindings_text(xml, len), *want = replace_all(ALL_KINDS_TEXT, "S1 1 ", cases[i].want);
+    char *text = bindings_text(xml, len), *want = tu_replace_all(ALL_KINDS_TEXT, "S1 1 ", cases[i].want);
     if (strcmp(text, want))
       fprintf(stderr, "case %zu: route %s position %d\n", i, cases[i].opt_route ? cases[i].opt_route : "-",
               cases[i].opt_pos);
@@ -649,7 +622,7 @@ static void test_provenance(void **state)
     json_object_set_new(b, "map", json_string(paths[i]));
     size_t len = 0;
     char *xml = render_ok(*state, b, NULL, &len);
-    char *file = path_join(dir, "ours.map");
+    char *file = tu_path_join(dir, "ours.map");
     tu_write_file(file, xml, len);
     assert_int_equal(daw_file_kind(file), DAW_FILE_OURS);
     DawProvenance p;
@@ -670,7 +643,7 @@ static void test_provenance(void **state)
   json_object_set_new(b, "descriptor_hash", json_null());
   size_t len = 0;
   char *xml = render_ok(*state, b, NULL, &len);
-  char *file = path_join(dir, "nodesc.map");
+  char *file = tu_path_join(dir, "nodesc.map");
   tu_write_file(file, xml, len);
   DawProvenance p;
   assert_true(daw_file_provenance(file, &p));
@@ -690,7 +663,7 @@ static void test_provenance(void **state)
       "",
   };
   for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
-    char *f = path_join(dir, "foreign.map");
+    char *f = tu_path_join(dir, "foreign.map");
     tu_write_file(f, foreign[i], strlen(foreign[i]));
     assert_int_equal(daw_file_kind(f), DAW_FILE_FOREIGN);
     DawProvenance fp;
@@ -703,7 +676,7 @@ static void test_provenance(void **state)
   }
 
   /* A missing file. */
-  char *missing = path_join(dir, "missing.map");
+  char *missing = tu_path_join(dir, "missing.map");
   assert_int_equal(daw_file_kind(missing), DAW_FILE_MISSING);
   DawProvenance mp;
   assert_false(daw_file_provenance(missing, &mp));
@@ -740,7 +713,7 @@ static void assert_file_is(const char *path, const char *data, size_t len)
 
 static void test_install(void **state)
 {
-  char *dir = tu_tempdir(), *path = path_join(dir, "eq.map");
+  char *dir = tu_tempdir(), *path = tu_path_join(dir, "eq.map");
   json_t *b = all_kinds();
   size_t len1 = 0, len2 = 0;
   char *x1 = render_ok(*state, b, NULL, &len1);
@@ -780,7 +753,7 @@ static void test_install(void **state)
 
   /* A foreign file of that name is kept, unless forced. */
   const char *mine = "<?xml version=\"1.0\"?>\n<ArdourMIDIBindings version=\"1.0.0\" name=\"Mine\"/>\n";
-  char *fpath = path_join(dir, "mine.map");
+  char *fpath = tu_path_join(dir, "mine.map");
   tu_write_file(fpath, mine, strlen(mine));
   tu_touch(fpath, -100);
   assert_int_equal(stat(fpath, &before), 0);
@@ -805,7 +778,7 @@ static void test_install(void **state)
   assert_int_equal(pipe_diags_count(d), 0);
 
   /* A folder that does not exist: an error, nothing created. */
-  char *nowhere = path_join(dir, "no/such/dir");
+  char *nowhere = tu_path_join(dir, "no/such/dir");
   assert_int_not_equal(daw_install(nowhere, "eq.map", x1, len1, false, &written, d), PIPE_OK);
   assert_false(written);
   assert_true(pipe_diags_count_severity(d, PIPE_SEV_ERROR) >= 1);
@@ -840,7 +813,7 @@ static void test_install_killed(void **state)
 {
   (void)state;
   const size_t size = 1024 * 1024;
-  char *dir = tu_tempdir(), *path = path_join(dir, "big.map");
+  char *dir = tu_tempdir(), *path = tu_path_join(dir, "big.map");
   char *a = big_content('a', size), *b = big_content('n', size);
   PipeDiagList *d = pipe_diags_new();
   bool written = false;
@@ -909,7 +882,7 @@ static bool is_dir(const char *p)
 static void test_user_dirs(void **state)
 {
   (void)state;
-  char *tmp = tu_tempdir(), *cfg = path_join(tmp, "config");
+  char *tmp = tu_tempdir(), *cfg = tu_path_join(tmp, "config");
   char *old_xdg = getenv("XDG_CONFIG_HOME") ? strdup(getenv("XDG_CONFIG_HOME")) : NULL;
   char *old_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
   assert_int_equal(mkdir(cfg, 0755), 0);
@@ -928,8 +901,8 @@ static void test_user_dirs(void **state)
   pipe_diags_free(d);
 
   /* Ardour 7 has run: its midi_maps is made only when asked to. */
-  char *a7 = path_join(cfg, "ardour7"), *m7 = path_join(a7, "midi_maps");
-  char *a8 = path_join(cfg, "ardour8"), *m8 = path_join(a8, "midi_maps");
+  char *a7 = tu_path_join(cfg, "ardour7"), *m7 = tu_path_join(a7, "midi_maps");
+  char *a8 = tu_path_join(cfg, "ardour8"), *m8 = tu_path_join(a8, "midi_maps");
   assert_int_equal(mkdir(a7, 0755), 0);
   d = pipe_diags_new();
   v = daw_ardour_user_dirs(NULL, false, d);
@@ -958,7 +931,7 @@ static void test_user_dirs(void **state)
   assert_int_equal(pipe_diags_count(d), 0);
 
   /* An explicit folder replaces the search, and is made only when asked to. */
-  char *explicit = path_join(tmp, "explicit/deep/maps");
+  char *explicit = tu_path_join(tmp, "explicit/deep/maps");
   v = daw_ardour_user_dirs(explicit, false, d);
   assert_int_equal(strv_len(v), 0);
   assert_int_equal(pipe_diags_count(d), 0);
@@ -973,7 +946,7 @@ static void test_user_dirs(void **state)
   daw_strv_free(v);
   assert_int_equal(pipe_diags_count(d), 0);
   /* One that cannot be made (under a regular file): none, and an error. */
-  char *file = path_join(tmp, "plain"), *under = path_join(file, "maps");
+  char *file = tu_path_join(tmp, "plain"), *under = tu_path_join(file, "maps");
   tu_write_file(file, "x", 1);
   v = daw_ardour_user_dirs(under, true, d);
   assert_int_equal(strv_len(v), 0);
@@ -982,8 +955,8 @@ static void test_user_dirs(void **state)
   pipe_diags_free(d);
 
   /* A relative XDG_CONFIG_HOME is ignored (XDG): ~/.config is used. */
-  char *home = path_join(tmp, "home"), *hcfg = path_join(home, ".config/ardour8");
-  char *hmaps = path_join(hcfg, "midi_maps");
+  char *home = tu_path_join(tmp, "home"), *hcfg = tu_path_join(home, ".config/ardour8");
+  char *hmaps = tu_path_join(hcfg, "midi_maps");
   d = pipe_diags_new();
   assert_int_equal(pipe_fs_mkdirs(hcfg, d), PIPE_OK);
   setenv("XDG_CONFIG_HOME", "relative/config", 1);

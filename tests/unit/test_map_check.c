@@ -34,50 +34,23 @@ typedef struct {
 /* ---------------------------------------------------------------------------------------------------------------
  * Helpers */
 
-static char *xasprintf(const char *a, const char *b)
-{
-  size_t n = strlen(a) + strlen(b) + 2;
-  char *p = malloc(n);
-  assert_non_null(p);
-  snprintf(p, n, "%s/%s", a, b);
-  return p;
-}
 
-/* Owned copy of `text` with every `from` replaced by `to`. */
-static char *replace_all(const char *text, const char *from, const char *to)
-{
-  size_t nf = strlen(from), nt = strlen(to), count = 0;
-  for (const char *p = strstr(text, from); p; p = strstr(p + nf, from))
-    count++;
-  char *out = malloc(strlen(text) + count * (nt > nf ? nt - nf : 0) + 1), *w = out;
-  assert_non_null(out);
-  const char *r = text;
-  for (const char *p = strstr(r, from); p; p = strstr(r, from)) {
-    memcpy(w, r, (size_t)(p - r));
-    w += p - r;
-    memcpy(w, to, nt);
-    w += nt;
-    r = p + nf;
-  }
-  strcpy(w, r);
-  return out;
-}
 
 /* A Turtle-only copy of the allports bundle under another URI and name (the stream engine reads only Turtle). */
 static void write_variant(const Env *e, const char *bundle, const char *uri, const char *name, bool twin_gain)
 {
-  char *dir = xasprintf(e->lv2, bundle);
+  char *dir = tu_path_join(e->lv2, bundle);
   assert_int_equal(mkdir(dir, 0755), 0);
   const char *files[] = {"manifest.ttl", "allports.ttl"};
   for (size_t i = 0; i < 2; i++) {
-    char *src_dir = xasprintf(tu_fixture_lv2_dir(), "ctrlmap-allports.lv2");
-    char *src = xasprintf(src_dir, files[i]);
+    char *src_dir = tu_path_join(tu_fixture_lv2_dir(), "ctrlmap-allports.lv2");
+    char *src = tu_path_join(src_dir, files[i]);
     char *text = tu_read_file(src, NULL);
     assert_non_null(text);
-    char *a = replace_all(text, "urn:ctrlmap:test:allports", uri);
-    char *b = replace_all(a, "doap:name \"ctrlmap all ports\"", name);
-    char *c = twin_gain ? replace_all(b, "lv2:name \"Hidden\"", "lv2:name \"Gain\"") : strdup(b);
-    char *dst = xasprintf(dir, files[i]);
+    char *a = tu_replace_all(text, "urn:ctrlmap:test:allports", uri);
+    char *b = tu_replace_all(a, "doap:name \"ctrlmap all ports\"", name);
+    char *c = twin_gain ? tu_replace_all(b, "lv2:name \"Hidden\"", "lv2:name \"Gain\"") : strdup(b);
+    char *dst = tu_path_join(dir, files[i]);
     tu_write_file(dst, c, strlen(c));
     free(dst);
     free(c);
@@ -95,8 +68,8 @@ static int setup(void **state)
   Env *e = calloc(1, sizeof(Env));
   assert_non_null(e);
   e->tmp = tu_tempdir();
-  e->lv2 = xasprintf(e->tmp, "lv2");
-  e->cache = xasprintf(e->tmp, "cache");
+  e->lv2 = tu_path_join(e->tmp, "lv2");
+  e->cache = tu_path_join(e->tmp, "cache");
   const char *bundles[] = {"ctrlmap-allports.lv2", NULL};
   tu_copy_bundles(e->lv2, bundles);
   write_variant(e, "ctrlmap-ambig.lv2", "urn:ctrlmap:test:ambig", "doap:name \"ctrlmap twin\"", true);
@@ -449,7 +422,7 @@ static void test_schema(void **state)
   for (size_t i = 0; i < 4; i++) {
     Checked c = check_map(e, maps[i]);
     assert_non_null(c.bindings);
-    char *file = xasprintf(e->tmp, "bindings.json");
+    char *file = tu_path_join(e->tmp, "bindings.json");
     assert_int_equal(json_dump_file(c.bindings, file, JSON_INDENT(1)), 0);
     char cmd[8192];
     snprintf(cmd, sizeof cmd,
@@ -470,7 +443,7 @@ static void test_schema(void **state)
 static void test_damaged_descriptor(void **state)
 {
   Env *e = *state;
-  char *dir = xasprintf(e->cache, "plugins/desc");
+  char *dir = tu_path_join(e->cache, "plugins/desc");
   DIR *d = opendir(dir);
   assert_non_null(d);
   struct dirent *de;
@@ -478,7 +451,7 @@ static void test_damaged_descriptor(void **state)
   while ((de = readdir(d))) {
     if (de->d_name[0] == '.')
       continue;
-    char *path = xasprintf(dir, de->d_name);
+    char *path = tu_path_join(dir, de->d_name);
     tu_write_file(path, "{\"broken\": ", 11);
     free(path);
     damaged++;

@@ -84,3 +84,31 @@ void tu_touch(const char *path, int delta_s)
   struct timespec ts[2] = {{now.tv_sec + delta_s, 0}, {now.tv_sec + delta_s, 0}};
   assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
 }
+
+char *tu_path_join(const char *a, const char *b)
+{
+  size_t n = strlen(a) + strlen(b) + 2;
+  char *p = malloc(n);
+  assert_non_null(p);
+  snprintf(p, n, "%s/%s", a, b);
+  return p;
+}
+
+char *tu_replace_all(const char *text, const char *from, const char *to)
+{
+  size_t nf = strlen(from), nt = strlen(to), count = 0;
+  for (const char *p = strstr(text, from); p; p = strstr(p + nf, from))
+    count++;
+  char *out = malloc(strlen(text) + count * (nt > nf ? nt - nf : 0) + 1), *w = out;
+  assert_non_null(out);
+  const char *r = text;
+  for (const char *p = strstr(r, from); p; p = strstr(r, from)) {
+    memcpy(w, r, (size_t)(p - r));
+    w += p - r;
+    memcpy(w, to, nt);
+    w += nt;
+    r = p + nf;
+  }
+  strcpy(w, r);
+  return out;
+}

@@ -20,4 +20,9 @@ char *tu_read_file(const char *path, size_t *len);
 /* Sets a file's mtime to now + `delta_s` seconds (like touch, but guaranteed to differ). */
 void tu_touch(const char *path, int delta_s);
 
+/* "a/b", owned. */
+char *tu_path_join(const char *a, const char *b);
+/* Owned copy of `text` with every `from` replaced by `to`. */
+char *tu_replace_all(const char *text, const char *from, const char *to);
+
 #endif
