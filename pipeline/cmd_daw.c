@@ -197,12 +197,33 @@ static void print_generate(Gen *g)
           g->written, g->unchanged, g->failed, g->install_dirs ? "" : " (not installed: use --install)");
 }
 
-int pipe_cmd_daw_generate(PipeCtx *ctx)
+static size_t failing_maps(json_t *rows)
+{
+  size_t i, n = 0;
+  json_t *row;
+  json_array_foreach(rows, i, row)
+    n += !strcmp(json_string_value(json_object_get(row, "status")), "errors");
+  return n;
+}
+
+/* daw:generate writes what it can; with `all_or_nothing` (workflow:complete), one failing map stops the run
+ * before anything is written or installed. */
+int pipe_daw_generate(PipeCtx *ctx, bool all_or_nothing)
 {
   Gen g = {.ctx = ctx, .taken = json_object(), .report = json_array(), .findings = pipe_diags_new()};
   json_t *rows = NULL;
   int rc = PIPE_EXIT_ENV;
   long n = pipe_maps_check_run(ctx, false, false, &rows, g.findings);
+  size_t bad = n >= 0 ? failing_maps(rows) : 0;
+  if (all_or_nothing && bad) {
+    pipe_diags_print(g.findings, ctx->out);
+    fprintf(ctx->out,
+            "workflow: phase check failed: %zu of %ld maps have errors; nothing was generated or "
+            "installed\n",
+            bad, n);
+    rc = PIPE_EXIT_FINDINGS;
+    goto done;
+  }
   g.ar = n >= 0 ? daw_ardour_new(NULL, ctx->diags) : NULL;
   g.out = out_dir(ctx);
   if (!g.ar || pipe_fs_mkdirs(g.out, ctx->diags) != PIPE_OK)
@@ -251,6 +272,11 @@ done:
   json_decref(g.report);
   pipe_diags_free(g.findings);
   return rc;
+}
+
+int pipe_cmd_daw_generate(PipeCtx *ctx)
+{
+  return pipe_daw_generate(ctx, false);
 }
 
 /* ---- daw:list ---- */

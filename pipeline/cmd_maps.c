@@ -186,6 +186,8 @@ static void save_bindings(PipeCtx *ctx, const CanonMap *m, json_t *bindings, jso
 /* Phase 1 first: a plugin that is installed but not described yet gets described (a warm run costs ~10 ms). */
 static json_t *current_index(PipeCtx *ctx)
 {
+  if (ctx->plug_index) /* workflow:complete ran the extraction already */
+    return json_incref(ctx->plug_index);
   PlugExtractOpts o = {.lv2_path = ctx->opts->lv2_path, .jobs = ctx->opts->jobs};
   PlugExtractReport *r = NULL;
   PipeStatus st = plug_extract(ctx->store, &o, ctx->perf, &r, ctx->diags);

@@ -72,6 +72,16 @@ static const PipeCommand COMMANDS[] = {
      "schemas/ardour-midi-map.rng before it is written; unchanged files are not rewritten. --install copies them\n"
      "atomically into $XDG_CONFIG_HOME/ardour{8,7}/midi_maps (those that exist) or --ardour-dir, and never\n"
      "replaces a file ctrlmap did not write unless --force."},
+    {"workflow:complete", pipe_cmd_workflow_complete, PIPE_CMD_CACHE_WRITE,
+     COMMON_OPTS | PIPE_OPT_FORMAT | PIPE_OPT_STRICT | PIPE_OPT_LV2_PATH | PIPE_OPT_JOBS | PIPE_OPT_TIMEOUT |
+         PIPE_OPT_FORCE | PIPE_OPT_ENGINE | PIPE_OPT_OUT | PIPE_OPT_ROUTE | PIPE_OPT_PLUGIN_POSITION |
+         PIPE_OPT_INSTALL | PIPE_OPT_ARDOUR_DIR,
+     -1, "[MAPS...]", "run every phase: extract, validate, check, generate (and install)",
+     "Describes the installed plugins, validates and checks the maps (the bundled defaults without MAPS) and writes\n"
+     "their Ardour maps, installing them with --install. Each phase skips what did not change since the last run\n"
+     "(bundle fingerprints, map and descriptor hashes), so a second run with nothing changed does almost nothing.\n"
+     "A failing phase stops the run with a message naming it; with map errors nothing is generated or installed.\n"
+     "--force re-describes every plugin (and replaces foreign files in Ardour's folder)."},
     {"daw:list", pipe_cmd_daw_list, PIPE_CMD_CACHE_READ | PIPE_CMD_CACHE_OPTIONAL,
      COMMON_OPTS | PIPE_OPT_FORMAT | PIPE_OPT_OUT | PIPE_OPT_ARDOUR_DIR, 0, "",
      "list generated and installed Ardour maps with their status",
@@ -194,6 +204,7 @@ static int run_command(const PipeCommand *c, int argc, char **argv)
     rc = PIPE_EXIT_ENV;
   }
 done:
+  json_decref(ctx.plug_index);
   cache_close(ctx.store);
   free(ctx.cache_dir);
   pipe_perf_free(ctx.perf);

@@ -33,6 +33,7 @@ typedef struct {
   char *cache_dir;
   FILE *out;
   bool tty; /* stderr is a terminal: progress may be drawn */
+  json_t *plug_index; /* the plugin index once a phase of this run brought it up to date (owned), else NULL */
 } PipeCtx;
 
 typedef struct PipeCommand {
@@ -62,6 +63,10 @@ int pipe_cmd_maps_check(PipeCtx *ctx);
 int pipe_cmd_maps_list(PipeCtx *ctx);
 int pipe_cmd_daw_generate(PipeCtx *ctx);
 int pipe_cmd_daw_list(PipeCtx *ctx);
+int pipe_cmd_workflow_complete(PipeCtx *ctx);
+
+/* daw:generate's run (cmd_daw.c); with all_or_nothing, any failing map stops it before anything is written. */
+int pipe_daw_generate(PipeCtx *ctx, bool all_or_nothing);
 
 /* Shared by maps:check and daw:generate (cmd_maps.c): validates and checks the command line's maps. */
 long pipe_maps_check_run(PipeCtx *ctx, bool with_bindings, bool print, json_t **rows, PipeDiagList *findings);

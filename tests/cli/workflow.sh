@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# workflow:complete: every phase in a row on the default maps; a second run does almost nothing; a failing map
+# stops the run before anything is generated or installed. Needs the default maps' plugins (CI installs them).
+set -euo pipefail
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
+: "${CTRLMAP_SOURCE_DIR:?}"
+export XDG_CONFIG_HOME="$T/config"
+mkdir -p "$XDG_CONFIG_HOME/ardour7"
+
+say "workflow:complete"
+check "a cold run describes the plugins and writes the five default Ardour maps"
+ctl workflow:complete --cache-dir "$T/cache" --out "$T/out"
+assert_rc 0
+assert_match "$OUT" '^extract: [0-9]+ plugins, [0-9]+ described now'
+assert_has "$OUT" "5 Ardour maps: 5 written, 0 unchanged, 0 failed"
+assert_eq "$(ls "$T/out" | wc -l)" 5 "number of generated maps"
+
+check "a second run describes nothing and writes nothing"
+stamp=$(stat -c %Y.%y "$T"/out/*.map | sort | md5sum)
+ctl workflow:complete --cache-dir "$T/cache" --out "$T/out" --performance
+assert_rc 0
+assert_match "$OUT" '^extract: [0-9]+ plugins, 0 described now'
+assert_has "$OUT" "5 Ardour maps: 0 written, 5 unchanged"
+assert_has "$ERR" "performance: workflow:complete"
+assert_eq "$(stat -c %Y.%y "$T"/out/*.map | sort | md5sum)" "$stamp" "modification times"
+
+check "--install copies them into Ardour's user folder"
+ctl workflow:complete --cache-dir "$T/cache" --out "$T/out" --install
+assert_rc 0
+assert_eq "$(ls "$XDG_CONFIG_HOME/ardour7/midi_maps" | wc -l)" 5 "number of installed maps"
+
+check "a map with an error stops the run: nothing is generated, nothing installed is touched"
+mkdir -p "$T/maps"
+cp "$CTRLMAP_SOURCE_DIR"/maps/defaults/launch-control-xl3/*.yaml "$T/maps/"
+sed -i 's/plugin_parameter: gain}/plugin_parameter: gian}/' "$T/maps/x42-fil4-mono.yaml"
+before=$(cat "$XDG_CONFIG_HOME"/ardour7/midi_maps/*.map | md5sum)
+ctl workflow:complete --cache-dir "$T/cache" --out "$T/out2" --install "$T/maps"
+assert_rc 1
+assert_has "$OUT" "param-not-found"
+assert_has "$OUT" "workflow: phase check failed: 1 of 5 maps have errors; nothing was generated or installed"
+[ ! -e "$T/out2" ] || [ -z "$(ls "$T/out2")" ] || fail "maps were generated after a failing phase"
+assert_eq "$(cat "$XDG_CONFIG_HOME"/ardour7/midi_maps/*.map | md5sum)" "$before" "installed maps"
+
+check "an unreadable LV2 path stops the run at the extract phase"
+ctl workflow:complete --cache-dir "$T/cache" --out "$T/out" --lv2-path /nonexistent/lv2
+assert_rc 3
+assert_has "$OUT" "workflow: phase extract failed"
+assert_has "$ERR" "lv2-path-unreadable"
+say "ok"
