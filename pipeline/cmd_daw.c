@@ -293,7 +293,7 @@ static char *file_hash_hex(const char *path)
 }
 
 /* current, stale (its map or its plugin's descriptor changed), orphan (its map is gone), foreign. */
-static const char *file_status(const char *path, json_t *index, json_t *row)
+const char *pipe_daw_file_status(const char *path, json_t *index, json_t *row)
 {
   DawProvenance p;
   if (!daw_file_provenance(path, &p))
@@ -320,7 +320,7 @@ static void list_dir(const char *dir, const char *where, json_t *index, json_t *
       continue;
     char *path = pipe_path_join(dir, e->d_name);
     json_t *row = json_pack("{s:s, s:s}", "file", path, "where", where);
-    json_object_set_new(row, "status", json_string(file_status(path, index, row)));
+    json_object_set_new(row, "status", json_string(pipe_daw_file_status(path, index, row)));
     json_array_append_new(rows, row);
     free(path);
   }

@@ -82,6 +82,14 @@ static const PipeCommand COMMANDS[] = {
      "(bundle fingerprints, map and descriptor hashes), so a second run with nothing changed does almost nothing.\n"
      "A failing phase stops the run with a message naming it; with map errors nothing is generated or installed.\n"
      "--force re-describes every plugin (and replaces foreign files in Ardour's folder)."},
+    {"workflow:health", pipe_cmd_workflow_health, PIPE_CMD_CACHE_READ | PIPE_CMD_CACHE_OPTIONAL,
+     COMMON_OPTS | PIPE_OPT_FORMAT | PIPE_OPT_LV2_PATH | PIPE_OPT_ARDOUR_DIR, -1, "[MAPS...]",
+     "check the system: libraries, LV2 path, cache, maps, Ardour folders",
+     "Prints one line per check, each with its status and, when it is not ok, a fix: library versions, the LV2\n"
+     "path (readable directories, bundles), the cache (every descriptor's checksum), descriptors out of date\n"
+     "with the installed bundles, maps that fail validation or use plugins that are not installed, Ardour's user\n"
+     "map folders and the installed maps (stale, orphaned). Changes nothing. Exit 0 healthy, 1 warnings,\n"
+     "2 errors."},
     {"daw:list", pipe_cmd_daw_list, PIPE_CMD_CACHE_READ | PIPE_CMD_CACHE_OPTIONAL,
      COMMON_OPTS | PIPE_OPT_FORMAT | PIPE_OPT_OUT | PIPE_OPT_ARDOUR_DIR, 0, "",
      "list generated and installed Ardour maps with their status",

@@ -64,6 +64,11 @@ int pipe_cmd_maps_list(PipeCtx *ctx);
 int pipe_cmd_daw_generate(PipeCtx *ctx);
 int pipe_cmd_daw_list(PipeCtx *ctx);
 int pipe_cmd_workflow_complete(PipeCtx *ctx);
+int pipe_cmd_workflow_health(PipeCtx *ctx);
+
+/* A .map file's status for daw:list and workflow:health: "current", "stale", "orphan" or "foreign"; sets "map"
+ * and "plugin" in `row` (cmd_daw.c). */
+const char *pipe_daw_file_status(const char *path, json_t *index, json_t *row);
 
 /* daw:generate's run (cmd_daw.c); with all_or_nothing, any failing map stops it before anything is written. */
 int pipe_daw_generate(PipeCtx *ctx, bool all_or_nothing);

@@ -523,3 +523,65 @@ PipeStatus plug_extract(CacheStore *store, const PlugExtractOpts *opts, PipePerf
   *report = x.report;
   return st;
 }
+
+/* ---- workflow:health ---- */
+
+/* 0: the descriptor file has the recorded checksum; 1: it does not; 2: it cannot be read. Reads, no parsing. */
+static int desc_checksum(const CacheStore *store, json_t *entry)
+{
+  const char *file = json_string_value(json_object_get(entry, "file"));
+  uint64_t want = 0;
+  if (!file || !cache_hash_parse(json_string_value(json_object_get(entry, "hash")), &want))
+    return 1;
+  char *path = cache_path(store, file), *data = NULL;
+  size_t len = 0;
+  int st = pipe_fs_read(path, DESC_MAX, &data, &len, NULL) != PIPE_OK ? 2 : cache_hash(data, len) != want;
+  free(data);
+  free(path);
+  return st;
+}
+
+static size_t bundles_changed(json_t *recorded, json_t *now)
+{
+  size_t n = 0;
+  const char *k;
+  json_t *v;
+  json_object_foreach(now, k, v) n += !json_equal(v, json_object_get(recorded, k));
+  json_object_foreach(recorded, k, v) n += !json_object_get(now, k);
+  return n;
+}
+
+json_t *plug_cache_verify(const CacheStore *store, const char *lv2_path, PipeDiagList *diags)
+{
+  json_t *index = NULL;
+  if (plug_index_load(store, &index, diags) != PIPE_OK)
+    return NULL;
+  char *path = plug_lv2_path(lv2_path);
+  size_t nb = 0, readable = 0, plugins = 0, failed = 0, corrupt = 0, missing = 0;
+  PlugBundle *b = plug_scan_bundles(path, &nb, &readable);
+  json_t *now = bundles_json(b, nb);
+  const char *uri;
+  json_t *e;
+  json_object_foreach(plug_index_entries(index), uri, e) {
+    plugins++;
+    if (!json_str_is(json_object_get(e, "status"), "ok")) {
+      failed++;
+      continue;
+    }
+    int st = desc_checksum(store, e);
+    corrupt += st == 1;
+    missing += st == 2;
+  }
+  json_t *out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}", "plugins", (json_int_t)plugins, "failed",
+                          (json_int_t)failed, "corrupt", (json_int_t)corrupt, "missing", (json_int_t)missing,
+                          "bundles_changed",
+                          (json_int_t)(json_str_is(json_object_get(index, "lv2_path"), path)
+                                           ? bundles_changed(json_object_get(index, "bundles"), now)
+                                           : nb + json_object_size(json_object_get(index, "bundles"))),
+                          "same_path", json_str_is(json_object_get(index, "lv2_path"), path));
+  json_decref(now);
+  plug_bundles_free(b, nb);
+  free(path);
+  json_decref(index);
+  return out;
+}

@@ -73,6 +73,16 @@ json_t *plug_index_entries(json_t *index);
  * check is PIPE_ERR_CORRUPT (run plugins:extract to rebuild it). Owned json_t. */
 PipeStatus plug_desc_load(const CacheStore *store, json_t *index, const char *uri, json_t **desc, PipeDiagList *diags);
 
+/* For workflow:health: each directory of the LV2 path with whether it can be read and how many bundles it holds,
+ * as a JSON array of {dir, readable, bundles} (owned). */
+json_t *plug_path_info(const char *lv2_path);
+
+/* For workflow:health: checks the cache against the installed plugins without changing anything. Returns a JSON
+ * object {plugins, failed, corrupt (descriptors failing their checksum), missing (descriptors gone),
+ * bundles_changed (new, changed or removed bundles since the last extract)} (owned), or NULL when there is no
+ * usable index. */
+json_t *plug_cache_verify(const CacheStore *store, const char *lv2_path, PipeDiagList *diags);
+
 /* --- health --- */
 
 typedef enum {

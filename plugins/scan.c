@@ -171,3 +171,21 @@ bool plug_filter_match(const char *filter, const char *uri, const char *name)
 {
   return !filter || contains_nocase(uri, filter) || contains_nocase(name, filter);
 }
+
+json_t *plug_path_info(const char *lv2_path)
+{
+  json_t *out = json_array();
+  char *copy = pipe_xstrdup(lv2_path), *save = NULL;
+  for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+    char *dir = expand_home(tok);
+    size_t n = 0, cap = 0;
+    PlugBundle *b = NULL;
+    bool readable = scan_dir(dir, &b, &n, &cap);
+    json_array_append_new(out, json_pack("{s:s, s:b, s:I}", "dir", dir, "readable", readable, "bundles",
+                                         (json_int_t)n));
+    plug_bundles_free(b, n);
+    free(dir);
+  }
+  free(copy);
+  return out;
+}

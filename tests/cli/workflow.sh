@@ -48,3 +48,26 @@ assert_rc 3
 assert_has "$OUT" "workflow: phase extract failed"
 assert_has "$ERR" "lv2-path-unreadable"
 say "ok"
+
+say "workflow:health"
+check "a healthy system after workflow:complete --install: every line ok, exit 0"
+ctl workflow:complete --cache-dir "$T/hc" --out "$T/hout" --install
+assert_rc 0
+ctl workflow:health --cache-dir "$T/hc"
+assert_rc 0
+assert_match "$OUT" '^ok +cache +[0-9]+ descriptors, all matching their checksums'
+assert_match "$OUT" '^ok +maps +5 maps validate'
+assert_lacks "$OUT" "warning"
+check "a damaged descriptor is an error with a fix, exit 2"
+desc=$(ls "$T"/hc/plugins/desc/*.json | head -n 1)
+printf 'garbage' >>"$desc"
+ctl workflow:health --cache-dir "$T/hc"
+assert_rc 2
+assert_match "$OUT" '^error +cache +1 descriptors fail their checksum'
+assert_has "$OUT" "fix: run \`ctrlmap plugins:extract\`"
+check "no cache and no Ardour folder are warnings, exit 1; --format json is an array"
+ctl workflow:health --cache-dir "$T/none" --ardour-dir "$T/no-such-dir" --format json
+assert_rc 1
+assert_json "$OUT"
+assert_has "$OUT" '"check": "cache"'
+say "ok"
