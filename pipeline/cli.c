@@ -238,3 +238,36 @@ void pipe_options_names(unsigned accepted, FILE *out)
     }
   fputc('\n', out);
 }
+
+/* troff-escapes '-' and '\\' (man pages want "\\-" for a real minus). */
+static void troff(FILE *out, const char *s)
+{
+  for (; *s; s++) {
+    if (*s == '-' || *s == '\\')
+      fputc('\\', out);
+    fputc(*s, out);
+  }
+}
+
+void pipe_options_man(unsigned accepted, FILE *out)
+{
+  for (size_t i = 0; i < N_OPTS; i++) {
+    const OptSpec *o = &OPTS[i];
+    if (!((accepted | PIPE_OPT_HELP) & o->id))
+      continue;
+    fputs(".TP\n\\fB", out);
+    if (o->short_name)
+      fprintf(out, "\\-%c\\fR, \\fB", o->short_name);
+    fputs("\\-\\-", out);
+    troff(out, o->name);
+    fputs("\\fR", out);
+    if (o->metavar) {
+      fputs(" \\fI", out);
+      troff(out, o->metavar);
+      fputs("\\fR", out);
+    }
+    fputc('\n', out);
+    troff(out, o->help);
+    fputc('\n', out);
+  }
+}

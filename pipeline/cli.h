@@ -56,6 +56,8 @@ void pipe_options_release(PipeOptions *opts);
 
 /* Prints the "Options:" block for the accepted set (used by generated help). */
 void pipe_options_help(unsigned accepted, FILE *out);
+/* The same as man-page (troff) paragraphs. */
+void pipe_options_man(unsigned accepted, FILE *out);
 /* For shell completion: the long option names of the accepted set, space-separated, into `out`. */
 void pipe_options_names(unsigned accepted, FILE *out);
 

@@ -132,6 +132,48 @@ static void print_command_help(const PipeCommand *c, FILE *out)
   pipe_options_help(c->options, out);
 }
 
+static void man_text(FILE *out, const char *s)
+{
+  for (; *s; s++) {
+    if (*s == '-' || *s == '\\')
+      fputc('\\', out);
+    if (*s == '\n') { /* the descriptions' line breaks are for terminals; troff fills paragraphs itself */
+      fputc(' ', out);
+      continue;
+    }
+    fputc(*s, out);
+  }
+}
+
+/* `ctrlmap --man`: the manual page, from the command table (the build installs its output as ctrlmap.1). */
+static int print_man(FILE *out)
+{
+  fprintf(out, ".TH CTRLMAP 1 \"\" \"ctrlmap %s\" \"User Commands\"\n.SH NAME\nctrlmap \\- LV2 plugins and "
+               "canonical controller maps to Ardour Generic MIDI maps\n.SH SYNOPSIS\n\\fBctrlmap\\fR "
+               "\\fICOMMAND\\fR [\\fIOPTIONS\\fR] [\\fIARGS\\fR]\n.br\n\\fBctrlmap\\fR \\-\\-help | "
+               "\\-\\-version\n.SH DESCRIPTION\nctrlmap describes the installed LV2 plugins, validates canonical "
+               "controller maps (YAML) against them, and writes Ardour Generic MIDI binding maps that bind the "
+               "intended plugin parameters. Every phase is incremental through an on\\-disk cache.\n.SH COMMANDS\n",
+          CTRLMAP_VERSION);
+  for (size_t i = 0; i < N_COMMANDS; i++) {
+    const PipeCommand *c = &COMMANDS[i];
+    fprintf(out, ".SS \"%s %s\"\n", c->name, c->args_usage);
+    man_text(out, c->summary);
+    fputs(".\n.PP\n", out);
+    man_text(out, c->description);
+    fputc('\n', out);
+    pipe_options_man(c->options, out);
+  }
+  fputs(".SH EXIT STATUS\n0 done; 1 the command found problems; 2 bad command line (workflow:health: errors); 3 the "
+        "environment failed (cache, files).\n.SH ENVIRONMENT\n.TP\nLV2_PATH\nwhere plugins are looked for.\n.TP\n"
+        "XDG_CACHE_HOME\nthe cache is $XDG_CACHE_HOME/ctrlmap (default ~/.cache/ctrlmap).\n.TP\nXDG_CONFIG_HOME\n"
+        "Ardour's user map folders are $XDG_CONFIG_HOME/ardour8/midi_maps and .../ardour7/midi_maps.\n.TP\n"
+        "CTRLMAP_DATA_DIR, CTRLMAP_SCHEMA_DIR\ndevice profiles and default maps; schemas.\n.SH SEE ALSO\n"
+        "\\fBardour\\fR(1), \\fBlv2info\\fR(1)\n",
+        out);
+  return PIPE_EXIT_OK;
+}
+
 /* `ctrlmap --complete [CMD]`: words for the bash/zsh completion scripts. */
 static int complete_words(int argc, char **argv)
 {
@@ -242,6 +284,8 @@ int pipe_main(int argc, char **argv)
   }
   if (!strcmp(w, "--complete"))
     return complete_words(argc, argv);
+  if (!strcmp(w, "--man"))
+    return print_man(stdout);
   const PipeCommand *c = find_command(w);
   if (!c) {
     fprintf(stderr, "ctrlmap: '%s' is not a ctrlmap command; commands are:", w);
