@@ -188,9 +188,8 @@ static json_t *current_index(PipeCtx *ctx)
 {
   if (ctx->plug_index) /* workflow:complete ran the extraction already */
     return json_incref(ctx->plug_index);
-  PlugExtractOpts o = {.lv2_path = ctx->opts->lv2_path, .jobs = ctx->opts->jobs};
   PlugExtractReport *r = NULL;
-  PipeStatus st = plug_extract(ctx->store, &o, ctx->perf, &r, ctx->diags);
+  PipeStatus st = pipe_extract(ctx, false, &r);
   json_t *index = st == PIPE_OK && r->index ? json_incref(r->index) : NULL;
   plug_extract_report_free(r);
   return index;

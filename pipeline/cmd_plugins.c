@@ -42,17 +42,23 @@ static void print_extract_report(PipeCtx *ctx, const PlugExtractReport *r)
   fprintf(ctx->out, "cache: %s\n", ctx->cache_dir);
 }
 
-int pipe_cmd_plugins_extract(PipeCtx *ctx)
+PipeStatus pipe_extract(PipeCtx *ctx, bool force, PlugExtractReport **report)
 {
   PlugExtractOpts o = {.lv2_path = ctx->opts->lv2_path,
                        .engine = ctx->opts->engine_lilv ? PLUG_ENGINE_LILV : PLUG_ENGINE_STREAM,
                        .jobs = ctx->opts->jobs,
                        .timeout_s = ctx->opts->timeout_s,
-                       .force = ctx->opts->force,
+                       .force = force,
                        .progress = ctx->tty ? pipe_progress : NULL};
-  PlugExtractReport *r = NULL;
-  PipeStatus st = plug_extract(ctx->store, &o, ctx->perf, &r, ctx->diags);
+  PipeStatus st = plug_extract(ctx->store, &o, ctx->perf, report, ctx->diags);
   pipe_progress_end(ctx);
+  return st;
+}
+
+int pipe_cmd_plugins_extract(PipeCtx *ctx)
+{
+  PlugExtractReport *r = NULL;
+  PipeStatus st = pipe_extract(ctx, ctx->opts->force, &r);
   if (st == PIPE_OK || r->plugins > 0) { /* a run stopped before the scan has nothing to report */
     if (ctx->opts->format == PIPE_FMT_JSON)
       pipe_print_json(ctx, extract_report_json(r, ctx->cache_dir));

@@ -23,15 +23,8 @@
 
 int pipe_cmd_workflow_complete(PipeCtx *ctx)
 {
-  PlugExtractOpts o = {.lv2_path = ctx->opts->lv2_path,
-                       .engine = ctx->opts->engine_lilv ? PLUG_ENGINE_LILV : PLUG_ENGINE_STREAM,
-                       .jobs = ctx->opts->jobs,
-                       .timeout_s = ctx->opts->timeout_s,
-                       .force = ctx->opts->force,
-                       .progress = ctx->tty ? pipe_progress : NULL};
   PlugExtractReport *r = NULL;
-  PipeStatus st = plug_extract(ctx->store, &o, ctx->perf, &r, ctx->diags);
-  pipe_progress_end(ctx);
+  PipeStatus st = pipe_extract(ctx, ctx->opts->force, &r);
   if (st != PIPE_OK) {
     fprintf(ctx->out, "workflow: phase extract failed (%s); nothing else was run\n", pipe_strerror(st));
     plug_extract_report_free(r);

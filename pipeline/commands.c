@@ -148,12 +148,13 @@ static void man_text(FILE *out, const char *s)
 /* `ctrlmap --man`: the manual page, from the command table (the build installs its output as ctrlmap.1). */
 static int print_man(FILE *out)
 {
-  fprintf(out, ".TH CTRLMAP 1 \"\" \"ctrlmap %s\" \"User Commands\"\n.SH NAME\nctrlmap \\- LV2 plugins and "
-               "canonical controller maps to Ardour Generic MIDI maps\n.SH SYNOPSIS\n\\fBctrlmap\\fR "
-               "\\fICOMMAND\\fR [\\fIOPTIONS\\fR] [\\fIARGS\\fR]\n.br\n\\fBctrlmap\\fR \\-\\-help | "
-               "\\-\\-version\n.SH DESCRIPTION\nctrlmap describes the installed LV2 plugins, validates canonical "
-               "controller maps (YAML) against them, and writes Ardour Generic MIDI binding maps that bind the "
-               "intended plugin parameters. Every phase is incremental through an on\\-disk cache.\n.SH COMMANDS\n",
+  fprintf(out,
+          ".TH CTRLMAP 1 \"\" \"ctrlmap %s\" \"User Commands\"\n.SH NAME\nctrlmap \\- LV2 plugins and "
+          "canonical controller maps to Ardour Generic MIDI maps\n.SH SYNOPSIS\n\\fBctrlmap\\fR "
+          "\\fICOMMAND\\fR [\\fIOPTIONS\\fR] [\\fIARGS\\fR]\n.br\n\\fBctrlmap\\fR \\-\\-help | "
+          "\\-\\-version\n.SH DESCRIPTION\nctrlmap describes the installed LV2 plugins, validates canonical "
+          "controller maps (YAML) against them, and writes Ardour Generic MIDI binding maps that bind the "
+          "intended plugin parameters. Every phase is incremental through an on\\-disk cache.\n.SH COMMANDS\n",
           CTRLMAP_VERSION);
   for (size_t i = 0; i < N_COMMANDS; i++) {
     const PipeCommand *c = &COMMANDS[i];

@@ -4,6 +4,7 @@
 #define CTRLMAP_COMMANDS_H
 
 #include "../cache/cache.h"
+#include "../plugins/plug.h"
 #include "cli.h"
 #include "diag.h"
 #include "perf.h"
@@ -20,8 +21,8 @@ enum {
 
 /* What the dispatcher sets up for a handler, per the command's flags. */
 enum {
-  PIPE_CMD_CACHE_WRITE = 1u << 0, /* open the cache locked for writing */
-  PIPE_CMD_CACHE_READ = 1u << 1,  /* open the cache with a shared lock */
+  PIPE_CMD_CACHE_WRITE = 1u << 0,   /* open the cache locked for writing */
+  PIPE_CMD_CACHE_READ = 1u << 1,    /* open the cache with a shared lock */
   PIPE_CMD_CACHE_OPTIONAL = 1u << 2 /* with READ: a missing cache is no error (ctx->store stays NULL) */
 };
 
@@ -32,7 +33,7 @@ typedef struct {
   CacheStore *store;
   char *cache_dir;
   FILE *out;
-  bool tty; /* stderr is a terminal: progress may be drawn */
+  bool tty;           /* stderr is a terminal: progress may be drawn */
   json_t *plug_index; /* the plugin index once a phase of this run brought it up to date (owned), else NULL */
 } PipeCtx;
 
@@ -80,6 +81,10 @@ int pipe_maps_findings_exit(PipeCtx *ctx, const PipeDiagList *findings);
 json_t *pipe_findings_json(const PipeDiagList *diags);
 /* The bindings maps:check recorded for a map (owned), or NULL. */
 json_t *pipe_maps_load_bindings(PipeCtx *ctx, const char *map_path);
+
+/* Brings the plugin descriptors up to date with the command's options (cmd_plugins.c): plugins:extract,
+ * workflow:complete, and maps:check before it reads descriptors. */
+PipeStatus pipe_extract(PipeCtx *ctx, bool force, PlugExtractReport **report);
 
 /* Prints diagnostics the way every command does: to stderr, as "file:line:col: severity: message [code]". */
 void pipe_print_diags(PipeCtx *ctx);
