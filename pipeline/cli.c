@@ -42,6 +42,7 @@ static const OptSpec OPTS[] = {
     {PIPE_OPT_INSTALL, "install", 0, ARG_NONE, NULL, "also copy the maps into Ardour's user map folders"},
     {PIPE_OPT_ARDOUR_DIR, "ardour-dir", 0, ARG_STRING, "DIR",
      "Ardour map folder (default $XDG_CONFIG_HOME/ardour{8,7}/midi_maps)"},
+    {PIPE_OPT_BUDGET, "budget", 0, ARG_STRING, "FILE", "performance budgets (default: the shipped budget.json)"},
     {PIPE_OPT_LOCK_TIMEOUT, "lock-timeout", 0, ARG_SECONDS, "SECONDS",
      "how long to wait for another ctrlmap to release the cache (default 60)"},
 };
@@ -123,6 +124,8 @@ static bool parse_value(const OptSpec *o, const char *v, PipeOptions *opts, Pipe
       opts->route = v;
     else if (o->id == PIPE_OPT_ARDOUR_DIR)
       opts->ardour_dir = v;
+    else if (o->id == PIPE_OPT_BUDGET)
+      opts->budget = v;
     else
       opts->perf_json = v;
     return true;

@@ -31,12 +31,13 @@ typedef enum {
   PIPE_OPT_ROUTE = 1u << 15,
   PIPE_OPT_PLUGIN_POSITION = 1u << 16,
   PIPE_OPT_INSTALL = 1u << 17,
-  PIPE_OPT_ARDOUR_DIR = 1u << 18
+  PIPE_OPT_ARDOUR_DIR = 1u << 18,
+  PIPE_OPT_BUDGET = 1u << 19
 } PipeOptionId;
 
 typedef struct {
   unsigned seen; /* PipeOptionId bits given on the command line */
-  const char *cache_dir, *lv2_path, *plugin, *perf_json, *device, *out_dir, *route, *ardour_dir;
+  const char *cache_dir, *lv2_path, *plugin, *perf_json, *device, *out_dir, *route, *ardour_dir, *budget;
   int jobs, plugin_position;
   double timeout_s;
   int lock_timeout_ms;

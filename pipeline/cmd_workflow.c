@@ -199,6 +199,47 @@ static void check_ardour(Health *h, json_t *index)
   daw_strv_free(dirs);
 }
 
+/* --performance: the last runs of each measured command, from the history the dispatcher keeps in the cache. */
+static void check_trend(Health *h)
+{
+  if (!h->ctx->opts->performance || !h->ctx->store)
+    return;
+  char *path = cache_path(h->ctx->store, "perf/history.jsonl"), *data = NULL;
+  size_t len = 0;
+  json_t *by_cmd = json_object();
+  if (pipe_fs_read(path, 8u * 1024 * 1024, &data, &len, NULL) == PIPE_OK) {
+    for (char *line = data, *next; line && *line; line = next) {
+      next = strchr(line, '\n');
+      if (next)
+        *next++ = '\0';
+      json_t *run = json_loads(line, 0, NULL);
+      const char *cmd = json_string_value(json_object_get(run, "command"));
+      if (cmd) {
+        if (!json_object_get(by_cmd, cmd))
+          json_object_set_new(by_cmd, cmd, json_array());
+        json_array_append(json_object_get(by_cmd, cmd), json_object_get(run, "wall_ms"));
+      }
+      json_decref(run);
+    }
+  }
+  const char *cmd;
+  json_t *walls;
+  json_object_foreach(by_cmd, cmd, walls) {
+    size_t n = json_array_size(walls), from = n > 10 ? n - 10 : 0;
+    char buf[256] = "", *w = buf;
+    for (size_t i = from; i < n && w < buf + sizeof buf - 16; i++)
+      w += snprintf(w, 16, "%s%.0f", i > from ? " " : "", json_number_value(json_array_get(walls, i)));
+    char *check = pipe_xasprintf("trend %s", cmd);
+    health_line(h, HEALTH_OK, check, NULL, "last %zu runs (ms, oldest first): %s", n - from, buf);
+    free(check);
+  }
+  if (!json_object_size(by_cmd))
+    health_line(h, HEALTH_OK, "trend", NULL, "no measured runs yet (run commands with --performance)");
+  json_decref(by_cmd);
+  free(data);
+  free(path);
+}
+
 static void print_health(Health *h)
 {
   size_t i;
@@ -223,6 +264,7 @@ int pipe_cmd_workflow_health(PipeCtx *ctx)
   check_cache(&h, index);
   check_maps(&h, index);
   check_ardour(&h, index);
+  check_trend(&h);
   pipe_perf_phase_end(ctx->perf, ph);
   if (ctx->opts->format == PIPE_FMT_JSON)
     pipe_print_json(ctx, json_incref(h.rows));

@@ -1,6 +1,7 @@
 /* commands.c: the command table and the dispatcher (git's commands[] and run_builtin, in small). */
 #include "commands.h"
 
+#include "fsx.h"
 #include "xalloc.h"
 
 #include <libfyaml.h>
@@ -8,6 +9,7 @@
 #include <libxml/xmlversion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -18,7 +20,8 @@
 #define CTRLMAP_LILV_VERSION "?"
 #endif
 
-#define COMMON_OPTS (PIPE_OPT_CACHE_DIR | PIPE_OPT_PERFORMANCE | PIPE_OPT_PERF_JSON | PIPE_OPT_LOCK_TIMEOUT)
+#define COMMON_OPTS                                                                                                    \
+  (PIPE_OPT_CACHE_DIR | PIPE_OPT_PERFORMANCE | PIPE_OPT_PERF_JSON | PIPE_OPT_LOCK_TIMEOUT | PIPE_OPT_BUDGET)
 
 static const PipeCommand COMMANDS[] = {
     {"plugins:extract", pipe_cmd_plugins_extract, PIPE_CMD_CACHE_WRITE,
@@ -88,7 +91,8 @@ static const PipeCommand COMMANDS[] = {
      "Prints one line per check, each with its status and, when it is not ok, a fix: library versions, the LV2\n"
      "path (readable directories, bundles), the cache (every descriptor's checksum), descriptors out of date\n"
      "with the installed bundles, maps that fail validation or use plugins that are not installed, Ardour's user\n"
-     "map folders and the installed maps (stale, orphaned). Changes nothing. Exit 0 healthy, 1 warnings,\n"
+     "map folders and the installed maps (stale, orphaned). With --performance, also the wall time of the last\n"
+     "measured runs of each command (from the history in the cache). Changes nothing. Exit 0 healthy, 1 warnings,\n"
      "2 errors."},
     {"daw:list", pipe_cmd_daw_list, PIPE_CMD_CACHE_READ | PIPE_CMD_CACHE_OPTIONAL,
      COMMON_OPTS | PIPE_OPT_FORMAT | PIPE_OPT_OUT | PIPE_OPT_ARDOUR_DIR, 0, "",
@@ -217,13 +221,73 @@ static int open_cache(const PipeCommand *c, PipeCtx *ctx)
   return ctx->store || (optional && st == PIPE_ERR_NOTFOUND) ? PIPE_EXIT_OK : PIPE_EXIT_ENV;
 }
 
+#ifndef CTRLMAP_DEFAULT_BUDGET
+#define CTRLMAP_DEFAULT_BUDGET "pipeline/budget.json"
+#endif
+#ifndef CTRLMAP_INSTALLED_BUDGET
+#define CTRLMAP_INSTALLED_BUDGET "/usr/local/share/ctrlmap/budget.json"
+#endif
+#define HISTORY_FILE      "perf/history.jsonl"
+#define HISTORY_MAX_BYTES (1024 * 1024)
+
+static json_t *load_budget(PipeCtx *ctx)
+{
+  const char *path = ctx->opts->budget;
+  if (!path)
+    path = access(CTRLMAP_INSTALLED_BUDGET, R_OK) == 0 ? CTRLMAP_INSTALLED_BUDGET : CTRLMAP_DEFAULT_BUDGET;
+  json_error_t err;
+  json_t *b = json_load_file(path, 0, &err);
+  if (!b && ctx->opts->budget) /* the shipped one missing is not the user's problem; a named one is */
+    pipe_diag_add(ctx->diags, PIPE_SEV_ERROR, "perf-budget-file", path, (unsigned)err.line, (unsigned)err.column,
+                  "cannot read the budget: %s", err.text);
+  return b;
+}
+
+/* One JSON line per measured run, for workflow:health --performance; trimmed to its newer half past 1 MiB. */
+static void append_history(PipeCtx *ctx)
+{
+  if (!ctx->store || cache_mkdir(ctx->store, "perf", NULL) != PIPE_OK)
+    return;
+  json_t *line = pipe_perf_json(ctx->perf);
+  json_object_set_new(line, "time", json_integer((json_int_t)time(NULL)));
+  char *text = json_dumps(line, JSON_COMPACT), *path = cache_path(ctx->store, HISTORY_FILE);
+  json_decref(line);
+  FILE *f = fopen(path, "a");
+  if (f) {
+    fprintf(f, "%s\n", text);
+    long size = ftell(f);
+    fclose(f);
+    char *data = NULL;
+    size_t len = 0;
+    if (size > HISTORY_MAX_BYTES && pipe_fs_read(path, 4 * HISTORY_MAX_BYTES, &data, &len, NULL) == PIPE_OK) {
+      const char *half = strchr(data + len / 2, '\n');
+      if (half)
+        pipe_fs_write_atomic(path, half + 1, len - (size_t)(half + 1 - data), false, NULL);
+    }
+    free(data);
+  }
+  free(path);
+  free(text);
+}
+
 static int finish_performance(PipeCtx *ctx)
 {
-  if (ctx->opts->performance)
+  bool measured = ctx->opts->performance || ctx->opts->perf_json || ctx->opts->budget;
+  if (!measured)
+    return PIPE_EXIT_OK;
+  json_t *budget = load_budget(ctx);
+  if (!budget && ctx->opts->budget)
+    return PIPE_EXIT_ENV;
+  size_t breaches = budget ? pipe_perf_check_budget(ctx->perf, budget, ctx->diags) : 0;
+  json_decref(budget);
+  if (ctx->opts->performance) {
     pipe_perf_print(ctx->perf, stderr);
+    fprintf(stderr, "  budget: %s\n", breaches ? "exceeded (see the perf-budget warnings)" : "within");
+  }
   if (ctx->opts->perf_json && pipe_perf_write_json(ctx->perf, ctx->opts->perf_json, ctx->diags) != PIPE_OK)
     return PIPE_EXIT_ENV;
-  return PIPE_EXIT_OK;
+  append_history(ctx);
+  return breaches && ctx->opts->strict ? PIPE_EXIT_FINDINGS : PIPE_EXIT_OK;
 }
 
 static int run_command(const PipeCommand *c, int argc, char **argv)

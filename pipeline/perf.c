@@ -229,3 +229,37 @@ PipeStatus pipe_perf_write_json(const PipePerf *perf, const char *path, PipeDiag
   free(s);
   return st;
 }
+
+static size_t check_limit(const char *what, double value, json_t *limit, const char *unit, PipeDiagList *diags)
+{
+  if (!json_is_number(limit) || value <= json_number_value(limit))
+    return 0;
+  pipe_diag_add(diags, PIPE_SEV_WARNING, "perf-budget", NULL, 0, 0, "%s took %.1f %s, over its budget of %g %s", what,
+                value, unit, json_number_value(limit), unit);
+  return 1;
+}
+
+size_t pipe_perf_check_budget(const PipePerf *perf, json_t *budget, PipeDiagList *diags)
+{
+  json_t *b = json_object_get(json_object_get(budget, "commands"), perf->command);
+  if (!b)
+    return 0;
+  long self_kib, child_kib;
+  peak_rss(&self_kib, &child_kib);
+  char what[160];
+  snprintf(what, sizeof what, "%s", perf->command);
+  size_t n = check_limit(what, (double)(pipe_now_ns() - perf->start) / 1e6, json_object_get(b, "wall_ms"), "ms", diags);
+  if (json_is_number(json_object_get(b, "peak_rss_kib")) &&
+      self_kib > json_integer_value(json_object_get(b, "peak_rss_kib"))) {
+    pipe_diag_add(diags, PIPE_SEV_WARNING, "perf-budget", NULL, 0, 0,
+                  "%s peaked at %ld KiB, over its budget of %lld KiB", perf->command, self_kib,
+                  (long long)json_integer_value(json_object_get(b, "peak_rss_kib")));
+    n++;
+  }
+  for (size_t i = 0; i < perf->n; i++) {
+    json_t *pb = json_object_get(json_object_get(b, "phases"), perf->phases[i].name);
+    snprintf(what, sizeof what, "%s phase %s", perf->command, perf->phases[i].name);
+    n += check_limit(what, (double)perf->phases[i].wall_ns / 1e6, json_object_get(pb, "wall_ms"), "ms", diags);
+  }
+  return n;
+}

@@ -34,4 +34,8 @@ void pipe_perf_print(const PipePerf *perf, FILE *out);
 json_t *pipe_perf_json(const PipePerf *perf); /* owned (one reference) */
 PipeStatus pipe_perf_write_json(const PipePerf *perf, const char *path, PipeDiagList *diags);
 
+/* Compares the report with a budget ({"commands": {CMD: {wall_ms, peak_rss_kib, phases: {NAME: {wall_ms}}}}}):
+ * each breach becomes a warning diagnostic (code "perf-budget"). Returns the number of breaches. */
+size_t pipe_perf_check_budget(const PipePerf *perf, json_t *budget, PipeDiagList *diags);
+
 #endif

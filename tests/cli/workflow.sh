@@ -72,3 +72,28 @@ assert_rc 1
 assert_json "$OUT"
 assert_has "$OUT" '"check": "cache"'
 say "ok"
+
+say "performance budgets and history"
+check "a breached budget is a warning, and fails the run only with --strict"
+printf '{"commands": {"workflow:complete": {"wall_ms": 0.001, "phases": {"scan": {"wall_ms": 0.0001}}}}}\n' >"$T/budget.json"
+ctl workflow:complete --cache-dir "$T/hc2" --out "$T/hout2" --budget "$T/budget.json" --performance
+assert_rc 0
+assert_match "$ERR" 'warning: workflow:complete took [0-9.]+ ms, over its budget of 0.001 ms \[perf-budget\]'
+assert_has "$ERR" "budget: exceeded"
+ctl workflow:complete --cache-dir "$T/hc2" --out "$T/hout2" --budget "$T/budget.json" --strict
+assert_rc 1
+check "the shipped budget holds for a warm run"
+ctl workflow:complete --cache-dir "$T/hc2" --out "$T/hout2" --performance --strict
+assert_rc 0
+assert_has "$ERR" "budget: within"
+check "an unreadable budget file is an error naming it"
+printf '{ nope' >"$T/bad-budget.json"
+ctl workflow:complete --cache-dir "$T/hc2" --out "$T/hout2" --budget "$T/bad-budget.json"
+assert_rc 3
+assert_has "$ERR" "bad-budget.json"
+assert_has "$ERR" "perf-budget-file"
+check "each measured run adds a line to the history; workflow:health --performance shows the trend"
+assert_ge "$(wc -l <"$T/hc2/perf/history.jsonl")" 3 "history lines"
+ctl workflow:health --cache-dir "$T/hc2" --performance
+assert_match "$OUT" '^ok +trend workflow:complete +last [0-9]+ runs \(ms, oldest first\): [0-9]'
+say "ok"
