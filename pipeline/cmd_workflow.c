@@ -33,6 +33,7 @@ int pipe_cmd_workflow_complete(PipeCtx *ctx)
   if (ctx->opts->format == PIPE_FMT_TABLE)
     fprintf(ctx->out, "extract: %zu plugins, %zu described now, %zu from cache, %zu failed\n", r->plugins, r->extracted,
             r->cached, r->failed);
+  ctx->plug_index = json_incref(r->index); /* the later phases read this index instead of scanning again */
   plug_extract_report_free(r);
   /* validate, check, generate (and install): a map with errors stops the run before anything is written */
   return pipe_daw_generate(ctx, true);

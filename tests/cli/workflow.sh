@@ -23,6 +23,7 @@ assert_rc 0
 assert_match "$OUT" '^extract: [0-9]+ plugins, 0 described now'
 assert_has "$OUT" "5 Ardour maps: 0 written, 5 unchanged"
 assert_has "$ERR" "performance: workflow:complete"
+assert_eq "$(grep -c '^  scan ' "$ERR")" 1 "number of LV2 scans in one run (the later phases reuse the first one's index)"
 assert_eq "$(stat -c %Y.%y "$T"/out/*.map | sort | md5sum)" "$stamp" "modification times"
 
 check "--install copies them into Ardour's user folder"
