@@ -52,6 +52,7 @@ typedef struct {
   json_t *taken, *report;
   PipeDiagList *findings;
   size_t written, unchanged, installed, failed;
+  bool no_schema;
 } Gen;
 
 static void install_one(Gen *g, const char *name, const char *xml, size_t len, json_t *row)
@@ -79,7 +80,11 @@ static json_t *generate_one(Gen *g, json_t *b)
   size_t len = 0;
   json_t *row = json_pack("{s:O, s:s}", "map", json_object_get(b, "map"), "file", name);
   bool w = false;
-  if (daw_ardour_render(g->ar, b, &o, &xml, &len, g->findings) != PIPE_OK ||
+  if (!g->ar && !g->no_schema) { /* parsed only when a file has to be written: a run with nothing to do skips it */
+    g->ar = daw_ardour_new(NULL, g->findings);
+    g->no_schema = !g->ar; /* reported once */
+  }
+  if (!g->ar || daw_ardour_render(g->ar, b, &o, &xml, &len, g->findings) != PIPE_OK ||
       daw_install(g->out, name, xml, len, g->ctx->opts->force, &w, g->findings) != PIPE_OK) {
     g->failed++;
     json_object_set_new(row, "status", json_string("failed"));
@@ -164,8 +169,8 @@ static json_t *record(Gen *g, const char *key, json_t *out)
 static void generate_row(Gen *g, json_t *row, json_t *generated)
 {
   const char *map = json_string_value(json_object_get(row, "path"));
-  char *real = realpath(map, NULL), *key = generation_key(g, row);
-  const char *id = real ? real : map;
+  char *real = pipe_real_path(map), *key = generation_key(g, row);
+  const char *id = real;
   json_t *rec = reusable(g, json_object_get(generated, id), key);
   if (rec) {
     reuse_one(g, rec, map);
@@ -224,9 +229,8 @@ int pipe_daw_generate(PipeCtx *ctx, bool all_or_nothing)
     rc = PIPE_EXIT_FINDINGS;
     goto done;
   }
-  g.ar = n >= 0 ? daw_ardour_new(NULL, ctx->diags) : NULL;
   g.out = out_dir(ctx);
-  if (!g.ar || pipe_fs_mkdirs(g.out, ctx->diags) != PIPE_OK)
+  if (n < 0 || pipe_fs_mkdirs(g.out, ctx->diags) != PIPE_OK)
     goto done;
   if (ctx->opts->install || ctx->opts->ardour_dir) {
     g.install_dirs = daw_ardour_user_dirs(ctx->opts->ardour_dir, true, ctx->diags);

@@ -58,10 +58,24 @@ static const char *verdict(const size_t count[3])
   return count[PIPE_SEV_ERROR] ? "errors" : count[PIPE_SEV_WARNING] ? "warnings" : "ok";
 }
 
+/* Each map's absolute path keys its records; realpath(3) walks every component with a syscall, and a run asks for
+ * the same few thousand paths several times, so the answers are kept for the process's life. */
+char *pipe_real_path(const char *path)
+{
+  static json_t *memo;
+  if (!memo)
+    memo = json_object();
+  const char *known = json_string_value(json_object_get(memo, path));
+  if (known)
+    return pipe_xstrdup(known);
+  char *r = realpath(path, NULL);
+  json_object_set_new(memo, path, json_string(r ? r : path));
+  return r ? r : pipe_xstrdup(path);
+}
+
 static char *real_or_copy(const char *path)
 {
-  char *r = realpath(path, NULL);
-  return r ? r : pipe_xstrdup(path);
+  return pipe_real_path(path);
 }
 
 /* Records a map's latest validation (and check) result in the cache for maps:list. */

@@ -77,6 +77,8 @@ int pipe_daw_generate(PipeCtx *ctx, bool all_or_nothing);
 /* Shared by maps:check and daw:generate (cmd_maps.c): validates and checks the command line's maps. */
 long pipe_maps_check_run(PipeCtx *ctx, bool with_bindings, bool print, json_t **rows, PipeDiagList *findings);
 int pipe_maps_findings_exit(PipeCtx *ctx, const PipeDiagList *findings);
+/* realpath(3) of `path`, or a copy of it when it has none; memoised (cmd_maps.c). Owned. */
+char *pipe_real_path(const char *path);
 /* Findings as a JSON array of {severity, code, file, line, column, message} (owned). */
 json_t *pipe_findings_json(const PipeDiagList *diags);
 /* The bindings maps:check recorded for a map (owned), or NULL. */
