@@ -52,7 +52,7 @@ typedef struct {
   json_t *taken, *report;
   PipeDiagList *findings;
   size_t written, unchanged, installed, failed;
-  bool no_schema;
+  bool no_schema, generated_dirty;
 } Gen;
 
 static void install_one(Gen *g, const char *name, const char *xml, size_t len, json_t *row)
@@ -177,8 +177,11 @@ static void generate_row(Gen *g, json_t *row, json_t *generated)
   } else {
     json_t *b = pipe_maps_load_bindings(g->ctx, map);
     json_t *out = b ? generate_one(g, b) : NULL;
-    if (out && strcmp(json_string_value(json_object_get(out, "status")), "failed") && key)
-      json_object_set_new(generated, id, record(g, key, out));
+    if (out && strcmp(json_string_value(json_object_get(out, "status")), "failed") && key) {
+      json_t *fresh = record(g, key, out);
+      g->generated_dirty = g->generated_dirty || !json_equal(fresh, json_object_get(generated, id));
+      json_object_set_new(generated, id, fresh);
+    }
     json_decref(b);
   }
   free(key);
@@ -190,6 +193,10 @@ static void print_generate(Gen *g)
   size_t i;
   json_t *r;
   json_array_foreach(g->report, i, r) {
+    /* unchanged files are only counted (a thousand "unchanged" lines say nothing); --format json lists them */
+    if (!strcmp(json_string_value(json_object_get(r, "status")), "unchanged") &&
+        !json_array_size(json_object_get(r, "installed")))
+      continue;
     fprintf(g->ctx->out, "%-9s %s/%s  (%s)\n", json_string_value(json_object_get(r, "status")), g->out,
             json_string_value(json_object_get(r, "file")), json_string_value(json_object_get(r, "name")));
     size_t k;
@@ -246,7 +253,6 @@ int pipe_daw_generate(PipeCtx *ctx, bool all_or_nothing)
     json_decref(generated);
     generated = json_object();
   }
-  json_t *before = json_deep_copy(generated);
   json_array_foreach(rows, i, row) {
     uint64_t t0 = pipe_now_ns();
     bool passed = strcmp(json_string_value(json_object_get(row, "status")), "errors") != 0;
@@ -255,9 +261,8 @@ int pipe_daw_generate(PipeCtx *ctx, bool all_or_nothing)
     pipe_perf_item(ctx->perf, ph, (double)(pipe_now_ns() - t0) / 1e6, passed);
   }
   pipe_perf_phase_end(ctx->perf, ph);
-  if (!json_equal(before, generated))
+  if (g.generated_dirty) /* a run that regenerated nothing writes nothing */
     cache_doc_save(ctx->store, GENERATED_DOC, GENERATED_KIND, generated, ctx->diags);
-  json_decref(before);
   json_decref(generated);
   if (ctx->opts->format == PIPE_FMT_JSON)
     pipe_print_json(

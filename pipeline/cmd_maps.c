@@ -78,35 +78,46 @@ static char *real_or_copy(const char *path)
   return pipe_real_path(path);
 }
 
+/* The status document (per map: its hash and latest results) and whether this run changed it. */
+typedef struct {
+  json_t *doc;
+  bool dirty;
+} Status;
+
+/* Sets e[key] = value (taking it), noting whether that changed anything. */
+static void status_set(Status *st, json_t *e, const char *key, json_t *value)
+{
+  if (!json_equal(json_object_get(e, key), value))
+    st->dirty = true;
+  json_object_set_new(e, key, value);
+}
+
 /* Records a map's latest validation (and check) result in the cache for maps:list. */
-static json_t *status_put(json_t *status, const CanonMap *m, int channel, const char *phase, const size_t count[3],
-                          json_t *extra)
+static json_t *status_put(Status *st, const CanonMap *m, int channel, const char *phase, const size_t count[3])
 {
   char *key = real_or_copy(m->path), hex[17];
   cache_hash_hex(m->content_hash, hex);
-  json_t *e = json_object_get(status, key);
+  json_t *e = json_object_get(st->doc, key);
   const char *had = json_string_value(json_object_get(e, "hash"));
   if (!e || !had || strcmp(had, hex)) { /* a changed file starts a fresh record */
     e = json_object();
-    json_object_set_new(status, key, e);
+    json_object_set_new(st->doc, key, e);
+    st->dirty = true;
   }
-  json_object_set_new(e, "hash", json_string(hex));
-  json_object_set_new(e, phase,
-                      json_pack("{s:s, s:I, s:I}", "status", verdict(count), "errors", (json_int_t)count[2], "warnings",
-                                (json_int_t)count[1]));
-  json_object_set_new(e, "channel", json_integer(channel));
-  if (extra)
-    json_object_update(e, extra);
-  json_decref(extra);
+  status_set(st, e, "hash", json_string(hex));
+  status_set(st, e, phase,
+             json_pack("{s:s, s:I, s:I}", "status", verdict(count), "errors", (json_int_t)count[2], "warnings",
+                       (json_int_t)count[1]));
+  status_set(st, e, "channel", json_integer(channel));
   free(key);
   return e;
 }
 
 /* The status document is rewritten only when a result changed: a repeated run writes nothing. */
-static void status_save(PipeCtx *ctx, json_t *status, json_t *before)
+static void status_save(PipeCtx *ctx, Status *st)
 {
-  if (!json_equal(status, before))
-    cache_doc_save(ctx->store, STATUS_DOC, STATUS_KIND, status, ctx->diags);
+  if (st->dirty)
+    cache_doc_save(ctx->store, STATUS_DOC, STATUS_KIND, st->doc, ctx->diags);
 }
 
 static json_t *status_load(PipeCtx *ctx)
@@ -143,20 +154,20 @@ int pipe_cmd_maps_validate(PipeCtx *ctx)
   PipeDiagList *findings = pipe_diags_new();
   int ph = pipe_perf_phase_begin(ctx->perf, "validate");
   MapSet *set = map_set_load(paths, n_paths, NULL, findings);
-  json_t *status = status_load(ctx), *maps = json_array(), *before = json_deep_copy(status);
+  Status status = {status_load(ctx), false};
+  json_t *maps = json_array();
   for (size_t i = 0; i < map_set_size(set); i++) {
     const CanonMap *m = map_set_map(set, i);
     size_t count[3];
     count_findings(findings, m->path, count);
-    status_put(status, m, map_set_channel(set, i), "validate", count, NULL);
+    status_put(&status, m, map_set_channel(set, i), "validate", count);
     json_array_append_new(maps, json_pack("{s:s, s:s, s:i, s:I, s:I}", "path", m->path, "status", verdict(count),
                                           "channel", map_set_channel(set, i), "errors", (json_int_t)count[2],
                                           "warnings", (json_int_t)count[1]));
     pipe_perf_item(ctx->perf, ph, 0, count[2] == 0);
   }
   pipe_perf_phase_end(ctx->perf, ph);
-  status_save(ctx, status, before);
-  json_decref(before);
+  status_save(ctx, &status);
   if (ctx->opts->format == PIPE_FMT_JSON) {
     pipe_print_json(ctx, json_pack("{s:o, s:o}", "maps", maps, "findings", pipe_findings_json(findings)));
   } else {
@@ -166,7 +177,7 @@ int pipe_cmd_maps_validate(PipeCtx *ctx)
     json_decref(maps);
   }
   int rc = findings_exit(ctx, findings);
-  json_decref(status);
+  json_decref(status.doc);
   map_set_free(set);
   pipe_diags_free(findings);
   free(dflt);
@@ -177,7 +188,7 @@ int pipe_cmd_maps_validate(PipeCtx *ctx)
 
 /* Writes a map's bindings for daw:generate, unless the same bytes are already there (their hash is in the map's
  * status entry): creating and renaming a thousand files costs more than resolving a thousand maps. */
-static void save_bindings(PipeCtx *ctx, const CanonMap *m, json_t *bindings, json_t *status_entry)
+static void save_bindings(PipeCtx *ctx, const CanonMap *m, json_t *bindings, Status *st, json_t *status_entry)
 {
   char *real = real_or_copy(m->path), hex[17], doc_hex[17];
   cache_hash_hex(cache_hash(real, strlen(real)), hex);
@@ -189,7 +200,7 @@ static void save_bindings(PipeCtx *ctx, const CanonMap *m, json_t *bindings, jso
   struct stat sb;
   if (!had || strcmp(had, doc_hex) || stat(path, &sb) != 0 || (size_t)sb.st_size != len) {
     if (cache_doc_save(ctx->store, rel, BINDINGS_KIND, bindings, ctx->diags) == PIPE_OK)
-      json_object_set_new(status_entry, "bindings_hash", json_string(doc_hex));
+      status_set(st, status_entry, "bindings_hash", json_string(doc_hex));
   }
   free(data);
   free(path);
@@ -283,36 +294,35 @@ static bool bindings_on_disk(PipeCtx *ctx, const CanonMap *m)
 
 /* Checks map i (or replays its unchanged result) and records it; returns its bindings (owned) when the output
  * needs them or they were computed, else NULL. */
-static json_t *check_one(PipeCtx *ctx, MapChecker *ck, const MapSet *set, size_t i, json_t *index, json_t *status,
+static json_t *check_one(PipeCtx *ctx, MapChecker *ck, const MapSet *set, size_t i, json_t *index, Status *status,
                          PipeDiagList *findings, size_t count[3])
 {
   const CanonMap *m = map_set_map(set, i);
   count_findings(findings, m->path, count);
-  status_put(status, m, map_set_channel(set, i), "validate", count, NULL);
+  status_put(status, m, map_set_channel(set, i), "validate", count);
   if (count[PIPE_SEV_ERROR]) /* a map that fails validation is not checked: its bindings would be guesses */
     return NULL;
   char *key = check_key(set, i, index);
-  json_t *entry = status_put(status, m, map_set_channel(set, i), "check", count, NULL);
+  json_t *entry = status_put(status, m, map_set_channel(set, i), "check", count);
   json_t *bindings = NULL;
   if (key && str_eq(json_object_get(entry, "check_key"), key) && bindings_on_disk(ctx, m)) {
     replay(findings, m, json_object_get(entry, "check_findings"));
   } else {
     PipeDiagList *mine = pipe_diags_new();
     bindings = map_check(ck, set, i, mine);
-    json_object_set_new(entry, "check_findings", saved_findings(mine));
-    json_object_set_new(entry, "check_key", key ? json_string(key) : json_null());
-    json_object_set_new(entry, "plugin",
-                        bindings ? json_incref(json_object_get(json_object_get(bindings, "plugin"), "uri"))
-                                 : json_null());
-    json_object_set_new(entry, "coverage", bindings ? json_incref(json_object_get(bindings, "coverage")) : json_null());
+    status_set(status, entry, "check_findings", saved_findings(mine));
+    status_set(status, entry, "check_key", key ? json_string(key) : json_null());
+    status_set(status, entry, "plugin",
+               bindings ? json_incref(json_object_get(json_object_get(bindings, "plugin"), "uri")) : json_null());
+    status_set(status, entry, "coverage", bindings ? json_incref(json_object_get(bindings, "coverage")) : json_null());
     replay(findings, m, json_object_get(entry, "check_findings"));
     pipe_diags_free(mine);
   }
   free(key);
   count_findings(findings, m->path, count);
-  status_put(status, m, map_set_channel(set, i), "check", count, NULL);
+  status_put(status, m, map_set_channel(set, i), "check", count);
   if (bindings && !count[PIPE_SEV_ERROR])
-    save_bindings(ctx, m, bindings, entry);
+    save_bindings(ctx, m, bindings, status, entry);
   return bindings;
 }
 
@@ -349,22 +359,22 @@ long pipe_maps_check_run(PipeCtx *ctx, bool with_bindings, bool print, json_t **
   int ph = pipe_perf_phase_begin(ctx->perf, "check");
   MapSet *set = map_set_load(paths, n_paths, NULL, findings);
   MapChecker *ck = map_checker_new(ctx->store, index);
-  json_t *status = status_load(ctx), *before = json_deep_copy(status);
+  Status status = {status_load(ctx), false};
   size_t hits = 0;
   for (size_t i = 0; i < map_set_size(set); i++) {
     const CanonMap *m = map_set_map(set, i);
     size_t count[3];
-    json_t *bindings = check_one(ctx, ck, set, i, index, status, findings, count);
+    json_t *bindings = check_one(ctx, ck, set, i, index, &status, findings, count);
     hits += !bindings && !count[PIPE_SEV_ERROR];
     if (print) {
       char *key = real_or_copy(m->path);
-      print_check_row(ctx, m, count, json_object_get(status, key));
+      print_check_row(ctx, m, count, json_object_get(status.doc, key));
       free(key);
     }
     if (with_bindings && !bindings && !count[PIPE_SEV_ERROR])
       bindings = load_bindings(ctx, m);
     char *key = real_or_copy(m->path);
-    json_t *entry = json_object_get(status, key);
+    json_t *entry = json_object_get(status.doc, key);
     free(key);
     json_array_append_new(
         *rows,
@@ -376,10 +386,9 @@ long pipe_maps_check_run(PipeCtx *ctx, bool with_bindings, bool print, json_t **
   }
   pipe_perf_cache(ctx->perf, ph, hits, map_set_size(set) - hits);
   pipe_perf_phase_end(ctx->perf, ph);
-  status_save(ctx, status, before);
+  status_save(ctx, &status);
   long n = (long)map_set_size(set);
-  json_decref(before);
-  json_decref(status);
+  json_decref(status.doc);
   map_checker_free(ck);
   map_set_free(set);
   json_decref(index);
