@@ -319,7 +319,7 @@ const char *pipe_daw_file_status(const char *path, json_t *index, json_t *row)
   return st;
 }
 
-static void list_dir(const char *dir, const char *where, json_t *index, json_t *rows)
+void pipe_daw_list_dir(const char *dir, const char *where, json_t *index, json_t *rows)
 {
   DIR *d = opendir(dir);
   struct dirent *e;
@@ -352,11 +352,11 @@ int pipe_cmd_daw_list(PipeCtx *ctx)
               : ctx->store       ? cache_path(ctx->store, "ardour")
                                  : NULL;
   if (out)
-    list_dir(out, "generated", index, rows);
+    pipe_daw_list_dir(out, "generated", index, rows);
   PipeDiagList *quiet = pipe_diags_new(); /* no Ardour folder is not an error when listing */
   char **dirs = daw_ardour_user_dirs(ctx->opts->ardour_dir, false, quiet);
   for (size_t i = 0; dirs[i]; i++)
-    list_dir(dirs[i], "installed", index, rows);
+    pipe_daw_list_dir(dirs[i], "installed", index, rows);
   pipe_json_array_sort(rows, cmp_rows);
   if (ctx->opts->format == PIPE_FMT_JSON) {
     pipe_print_json(ctx, json_incref(rows));

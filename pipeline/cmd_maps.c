@@ -73,9 +73,13 @@ char *pipe_real_path(const char *path)
   return r ? r : pipe_xstrdup(path);
 }
 
-static char *real_or_copy(const char *path)
+/* Where maps:check keeps a map's bindings: named by the hash of the map's absolute path. Owned. */
+static char *bindings_rel(const char *map_path)
 {
-  return pipe_real_path(path);
+  char *real = pipe_real_path(map_path), hex[17];
+  cache_hash_hex(cache_hash(real, strlen(real)), hex);
+  free(real);
+  return pipe_xasprintf("maps/bindings/%s", hex);
 }
 
 /* The status document (per map: its hash and latest results) and whether this run changed it. */
@@ -95,7 +99,7 @@ static void status_set(Status *st, json_t *e, const char *key, json_t *value)
 /* Records a map's latest validation (and check) result in the cache for maps:list. */
 static json_t *status_put(Status *st, const CanonMap *m, int channel, const char *phase, const size_t count[3])
 {
-  char *key = real_or_copy(m->path), hex[17];
+  char *key = pipe_real_path(m->path), hex[17];
   cache_hash_hex(m->content_hash, hex);
   json_t *e = json_object_get(st->doc, key);
   const char *had = json_string_value(json_object_get(e, "hash"));
@@ -190,9 +194,8 @@ int pipe_cmd_maps_validate(PipeCtx *ctx)
  * status entry): creating and renaming a thousand files costs more than resolving a thousand maps. */
 static void save_bindings(PipeCtx *ctx, const CanonMap *m, json_t *bindings, Status *st, json_t *status_entry)
 {
-  char *real = real_or_copy(m->path), hex[17], doc_hex[17];
-  cache_hash_hex(cache_hash(real, strlen(real)), hex);
-  char *rel = pipe_xasprintf("maps/bindings/%s", hex), *path = cache_path(ctx->store, rel);
+  char doc_hex[17];
+  char *rel = bindings_rel(m->path), *path = cache_path(ctx->store, rel);
   size_t len = 0;
   char *data = cache_doc_encode(BINDINGS_KIND, bindings, &len);
   cache_hash_hex(cache_hash(data, len), doc_hex);
@@ -205,7 +208,6 @@ static void save_bindings(PipeCtx *ctx, const CanonMap *m, json_t *bindings, Sta
   free(data);
   free(path);
   free(rel);
-  free(real);
 }
 
 /* Phase 1 first: a plugin that is installed but not described yet gets described (a warm run costs ~10 ms). */
@@ -281,14 +283,11 @@ static json_t *saved_findings(const PipeDiagList *diags)
 
 static bool bindings_on_disk(PipeCtx *ctx, const CanonMap *m)
 {
-  char *real = real_or_copy(m->path), hex[17];
-  cache_hash_hex(cache_hash(real, strlen(real)), hex);
-  char *rel = pipe_xasprintf("maps/bindings/%s", hex), *path = cache_path(ctx->store, rel);
+  char *rel = bindings_rel(m->path), *path = cache_path(ctx->store, rel);
   struct stat sb;
   bool ok = stat(path, &sb) == 0;
   free(path);
   free(rel);
-  free(real);
   return ok;
 }
 
@@ -326,20 +325,12 @@ static json_t *check_one(PipeCtx *ctx, MapChecker *ck, const MapSet *set, size_t
   return bindings;
 }
 
-static json_t *load_bindings(PipeCtx *ctx, const CanonMap *m)
-{
-  return pipe_maps_load_bindings(ctx, m->path);
-}
-
 json_t *pipe_maps_load_bindings(PipeCtx *ctx, const char *map_path)
 {
-  char *real = real_or_copy(map_path), hex[17];
-  cache_hash_hex(cache_hash(real, strlen(real)), hex);
-  char *rel = pipe_xasprintf("maps/bindings/%s", hex);
+  char *rel = bindings_rel(map_path);
   json_t *b = NULL;
   cache_doc_load(ctx->store, rel, BINDINGS_KIND, &b, NULL);
   free(rel);
-  free(real);
   return b;
 }
 
@@ -367,13 +358,13 @@ long pipe_maps_check_run(PipeCtx *ctx, bool with_bindings, bool print, json_t **
     json_t *bindings = check_one(ctx, ck, set, i, index, &status, findings, count);
     hits += !bindings && !count[PIPE_SEV_ERROR];
     if (print) {
-      char *key = real_or_copy(m->path);
+      char *key = pipe_real_path(m->path);
       print_check_row(ctx, m, count, json_object_get(status.doc, key));
       free(key);
     }
     if (with_bindings && !bindings && !count[PIPE_SEV_ERROR])
-      bindings = load_bindings(ctx, m);
-    char *key = real_or_copy(m->path);
+      bindings = pipe_maps_load_bindings(ctx, m->path);
+    char *key = pipe_real_path(m->path);
     json_t *entry = json_object_get(status.doc, key);
     free(key);
     json_array_append_new(
@@ -422,23 +413,13 @@ int pipe_maps_findings_exit(PipeCtx *ctx, const PipeDiagList *findings)
 
 /* ---- maps:list ---- */
 
-static bool contains_nocase(const char *hay, const char *needle)
-{
-  if (!needle)
-    return true;
-  size_t n = strlen(needle);
-  for (; hay && *hay; hay++)
-    if (!strncasecmp(hay, needle, n))
-      return true;
-  return false;
-}
-
 static bool map_matches(PipeCtx *ctx, const CanonMap *m)
 {
   char *device = pipe_xasprintf("%s %s", m->device.manufacturer ? m->device.manufacturer : "",
                                 m->device.model ? m->device.model : "");
-  bool ok = contains_nocase(device, ctx->opts->device) &&
-            (contains_nocase(m->plugin.name, ctx->opts->plugin) || contains_nocase(m->plugin.uri, ctx->opts->plugin));
+  bool ok =
+      pipe_contains_nocase(device, ctx->opts->device) && (pipe_contains_nocase(m->plugin.name, ctx->opts->plugin) ||
+                                                          pipe_contains_nocase(m->plugin.uri, ctx->opts->plugin));
   free(device);
   return ok;
 }
@@ -454,7 +435,7 @@ static size_t count_controls(const CanonMap *m)
 /* "ok", "errors", ...; "stale" when the file changed since; "not validated" when never seen. */
 static const char *last_status(json_t *status, const CanonMap *m, const char *phase)
 {
-  char *key = real_or_copy(m->path), hex[17];
+  char *key = pipe_real_path(m->path), hex[17];
   cache_hash_hex(m->content_hash, hex);
   json_t *e = json_object_get(status, key);
   free(key);

@@ -8,7 +8,6 @@
 #include "fsx.h"
 #include "xalloc.h"
 
-#include <dirent.h>
 #include <jansson.h>
 #include <libfyaml.h>
 #include <libxml/xmlversion.h>
@@ -170,27 +169,20 @@ static void check_ardour(Health *h, json_t *index)
   if (!dirs[0])
     health_line(h, HEALTH_WARNING, "ardour-folders", "run Ardour 7 or 8 once, or pass --ardour-dir",
                 "no Ardour user map folder (maps cannot be installed)");
-  size_t stale = 0, foreign = 0, current = 0;
+  json_t *rows = json_array();
   for (size_t i = 0; dirs[i]; i++) {
     health_line(h, HEALTH_OK, "ardour-folders", NULL, "%s", dirs[i]);
-    DIR *d = opendir(dirs[i]);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-      size_t len = strlen(e->d_name);
-      if (len < 5 || strcmp(e->d_name + len - 4, ".map"))
-        continue;
-      char *path = pipe_path_join(dirs[i], e->d_name);
-      json_t *row = json_object();
-      const char *st = pipe_daw_file_status(path, index, row);
-      stale += !strcmp(st, "stale") || !strcmp(st, "orphan");
-      foreign += !strcmp(st, "foreign");
-      current += !strcmp(st, "current");
-      json_decref(row);
-      free(path);
-    }
-    if (d)
-      closedir(d);
+    pipe_daw_list_dir(dirs[i], "installed", index, rows);
   }
+  size_t stale = 0, foreign = 0, current = 0, k;
+  json_t *r;
+  json_array_foreach(rows, k, r) {
+    const char *st = json_string_value(json_object_get(r, "status"));
+    stale += !strcmp(st, "stale") || !strcmp(st, "orphan");
+    foreign += !strcmp(st, "foreign");
+    current += !strcmp(st, "current");
+  }
+  json_decref(rows);
   if (stale)
     health_line(h, HEALTH_WARNING, "ardour-maps", "run `ctrlmap workflow:complete --install`",
                 "%zu installed maps are stale or orphaned (see `ctrlmap daw:list`)", stale);

@@ -70,6 +70,8 @@ int pipe_cmd_workflow_health(PipeCtx *ctx);
 /* A .map file's status for daw:list and workflow:health: "current", "stale", "orphan" or "foreign"; sets "map"
  * and "plugin" in `row` (cmd_daw.c). */
 const char *pipe_daw_file_status(const char *path, json_t *index, json_t *row);
+/* Appends a {file, where, status, map, plugin} row for every .map file in `dir` (cmd_daw.c). */
+void pipe_daw_list_dir(const char *dir, const char *where, json_t *index, json_t *rows);
 
 /* daw:generate's run (cmd_daw.c); with all_or_nothing, any failing map stops it before anything is written. */
 int pipe_daw_generate(PipeCtx *ctx, bool all_or_nothing);

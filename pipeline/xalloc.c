@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void die_oom(size_t size)
 {
@@ -74,4 +75,15 @@ void pipe_grow(void **items, size_t *cap, size_t need, size_t elem_size)
     n *= 2;
   *items = pipe_xrealloc(*items, n * elem_size);
   *cap = n;
+}
+
+bool pipe_contains_nocase(const char *hay, const char *needle)
+{
+  if (!needle || !*needle)
+    return true;
+  size_t n = strlen(needle);
+  for (; hay && *hay; hay++)
+    if (!strncasecmp(hay, needle, n))
+      return true;
+  return false;
 }

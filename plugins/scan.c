@@ -156,20 +156,9 @@ char *plug_uri_dir(const char *file_uri)
   return dir;
 }
 
-static bool contains_nocase(const char *hay, const char *needle)
-{
-  if (!hay)
-    return false;
-  size_t n = strlen(needle);
-  for (; *hay; hay++)
-    if (strncasecmp(hay, needle, n) == 0)
-      return true;
-  return n == 0;
-}
-
 bool plug_filter_match(const char *filter, const char *uri, const char *name)
 {
-  return !filter || contains_nocase(uri, filter) || contains_nocase(name, filter);
+  return pipe_contains_nocase(uri, filter) || pipe_contains_nocase(name, filter);
 }
 
 json_t *plug_path_info(const char *lv2_path)
@@ -181,8 +170,8 @@ json_t *plug_path_info(const char *lv2_path)
     size_t n = 0, cap = 0;
     PlugBundle *b = NULL;
     bool readable = scan_dir(dir, &b, &n, &cap);
-    json_array_append_new(out, json_pack("{s:s, s:b, s:I}", "dir", dir, "readable", readable, "bundles",
-                                         (json_int_t)n));
+    json_array_append_new(out,
+                          json_pack("{s:s, s:b, s:I}", "dir", dir, "readable", readable, "bundles", (json_int_t)n));
     plug_bundles_free(b, n);
     free(dir);
   }
