@@ -30,12 +30,15 @@ typedef struct {
 
 /* Writes the Ardour map for one map's bindings into an owned, NUL-terminated buffer: byte-for-byte the same for
  * the same inputs. Returns PIPE_ERR_INVALID (with diagnostics, nothing written) when the result would not be a
- * map Ardour reads as intended: a channel outside 1-16, a number outside 0-127, a binding to an output port, or
- * any departure from the schema. */
+ * map Ardour reads as intended: a channel outside 1-16, a number outside 0-127, a binding to an output port, a
+ * route, function or argument with control characters (ardour-route, ardour-text), or any departure from the
+ * schema. The name's control characters become U+FFFD; the provenance comment percent-encodes '%', ';', the "-"
+ * of "--" and a final one, control characters and bytes that are not UTF-8 (daw_file_provenance decodes them). */
 PipeStatus daw_ardour_render(DawArdour *ar, json_t *bindings, const DawArdourOpts *opts, char **xml, size_t *len,
                              PipeDiagList *diags);
 
-/* The display name Ardour lists the map by: "<manufacturer> <model> — <plugin name>". Owned. */
+/* The display name Ardour lists the map by: "<manufacturer> <model> — <plugin name>", with any control character or
+ * byte that is not UTF-8 (a plugin's name comes from its own Turtle) written as U+FFFD. Owned. */
 char *daw_ardour_display_name(json_t *bindings);
 
 /* A safe file name for a display name: lower-case letters, digits and '-', ending in ".map" and containing no

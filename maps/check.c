@@ -130,8 +130,11 @@ static json_t *find_port(json_t *desc, const MapControl *c, const CanonMap *m, P
   }
   const char **symbols = pipe_xcalloc(json_array_size(ports) + 1, sizeof(char *));
   size_t n = 0;
+  /* Only ports with a symbol: a damaged or hand-made descriptor may lack one, and a NULL candidate would crash the
+   * did-you-mean (fuzz/regress/fuzz_descriptor/control-input-without-symbol.json). */
   json_array_foreach(ports, i, p)
-    if (str_is(json_object_get(p, "kind"), "control") && str_is(json_object_get(p, "direction"), "input"))
+    if (str_is(json_object_get(p, "kind"), "control") && str_is(json_object_get(p, "direction"), "input") &&
+        json_is_string(json_object_get(p, "symbol")))
       symbols[n++] = json_string_value(json_object_get(p, "symbol"));
   const char *dym = c->param_kind == MAP_PARAM_TEXT ? map_did_you_mean(c->param_text, symbols, n) : NULL;
   if (c->param_kind == MAP_PARAM_INDEX)
@@ -238,7 +241,12 @@ static void resolve_control(Resolve *r, const MapControl *c)
   }
   json_t *port = find_port(r->desc, c, m, r->diags);
   const char *sym = port ? json_string_value(json_object_get(port, "symbol")) : NULL;
-  if (port && !str_is(json_object_get(port, "kind"), "control")) {
+  if (port && (!sym || !json_is_string(json_object_get(port, "kind")))) {
+    /* Only a descriptor damaged behind the checksum's back (or hand-made) lacks these; every message needs them. */
+    DIAG_AT(r->diags, PIPE_SEV_ERROR, "plugin-descriptor", m, c->param_mark,
+            "the descriptor's port for this parameter has no symbol or kind; run `ctrlmap plugins:extract --force`");
+    port = NULL;
+  } else if (port && !str_is(json_object_get(port, "kind"), "control")) {
     DIAG_AT(r->diags, PIPE_SEV_ERROR, "param-not-control", m, c->param_mark,
             "port '%s' is an %s port; only control ports are plugin parameters", sym,
             json_string_value(json_object_get(port, "kind")));

@@ -298,6 +298,10 @@ static void load_control(YamlCtx *ctx, const YamlNode *map, bool member, MapCont
     cl.type_ok = true;
   }
   yaml_walk(ctx, map, member ? "button" : "control", CONTROL_KEYS, YAML_N_KEYS(CONTROL_KEYS), &cl);
+  const YamlNode *number = yaml_lookup(map, "cc") ? yaml_lookup(map, "cc") : yaml_lookup(map, "note");
+  if (number && !cl.cc &&
+      !cl.note) /* of the wrong kind (a sequence, empty): reported; number-missing would repeat it */
+    c->number_mark = number->mark;
   if (!member && !yaml_lookup(map, "type"))
     yaml_report(ctx, PIPE_SEV_ERROR, "schema-required", map->mark,
                 "control has no 'type'; expected encoder, slider, button or button_group");
@@ -490,6 +494,9 @@ static PipeStatus map_from_doc(const YamlNode *root, YamlCtx *ctx, CanonMap *m)
     return PIPE_ERR_INVALID;
   }
   yaml_walk(ctx, root, "the map", MAP_KEYS, YAML_N_KEYS(MAP_KEYS), m);
+  const YamlNode *channel = yaml_lookup(root, "midi_channel");
+  if (channel && !m->midi_channel_mark.line) /* of the wrong kind: reported; channel-unresolved would repeat it */
+    m->midi_channel_mark = channel->mark;
   if (m->midi_channel && m->registry)
     yaml_report(ctx, PIPE_SEV_WARNING, "channel-both", m->midi_channel_mark,
                 "both midi_channel and midi_channel_registry are given; expected one of them (midi_channel %d "

@@ -133,6 +133,7 @@ const MapProfileControl *map_profile_find(const MapProfile *profile, const char 
 typedef struct {
   int channel;
   char *path; /* the map, relative to the registry's directory, without ".yaml" (as the TypeScript tool writes it) */
+  char *real; /* the real path of the file it names (path.yaml, .yml, or as written), NULL when there is none */
   char *description;
   MapMark mark;
 } MapRegistryEntry;
@@ -144,6 +145,8 @@ typedef struct {
   size_t n_entries;
 } MapRegistry;
 
+/* Entries name maps in the registry's folder or below it: an absolute path or a ".." component is `path-outside`, and
+ * so is a name whose file is a symbolic link that leads out of the folder. Any error refuses the whole registry. */
 PipeStatus map_registry_load_file(const char *path, MapRegistry **registry, PipeDiagList *diags);
 void map_registry_free(MapRegistry *registry);
 
@@ -163,7 +166,10 @@ typedef struct {
 
 /* Loads every map under `paths` (files, or directories searched recursively for *.yaml and *.yml; registries
  * found there are loaded as registries) and runs every controller rule. Findings go to `diags`; the set holds
- * whatever could be loaded. */
+ * whatever could be loaded. Collecting files: a file named in `paths` is read wherever it is; in a directory, a
+ * symbolic link to a YAML file is read only when its real path is inside that directory (else path-outside), a
+ * symbolic link to a directory is not followed (path-symlink, a warning), a path with control characters or bytes
+ * that are not UTF-8 is refused (path-name, named with \xNN escapes), and a file reached twice is read once. */
 MapSet *map_set_load(const char *const *paths, size_t n_paths, const MapSetOpts *opts, PipeDiagList *diags);
 void map_set_free(MapSet *set);
 

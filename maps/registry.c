@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void reg_string(YamlCtx *ctx, const YamlKey *key, const YamlNode *v, void *obj)
 {
@@ -29,6 +30,43 @@ static const YamlKey DEVICE_KEYS[] = {
     {"model", YAML_WANT_SCALAR, true, NULL, "the controller's model", reg_string, offsetof(MapRegistry, model)},
     {"firmware", YAML_WANT_SCALAR, false, NULL, "a firmware version or range", NULL, 0},
 };
+
+static bool has_dotdot(const char *path)
+{
+  for (const char *p = path; *p; p += strcspn(p, "/"), p += *p == '/')
+    if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0'))
+      return true;
+  return false;
+}
+
+/* An entry names a map in the registry's folder or below it. A registry must not point ctrlmap at files elsewhere:
+ * an absolute path, a ".." component and a link that leads out of the folder are refused. Sets e->real. */
+static void entry_resolve(YamlCtx *ctx, const MapRegistry *r, MapRegistryEntry *e, MapMark mark)
+{
+  if (e->path[0] == '/' || has_dotdot(e->path)) {
+    yaml_report(ctx, PIPE_SEV_ERROR, "path-outside", mark,
+                "channel %d names %s, %s; expected a map in the registry's folder or below it", e->channel, e->path,
+                e->path[0] == '/' ? "an absolute path" : "a path with \"..\"");
+    return;
+  }
+  const char *exts[] = {".yaml", ".yml", ""};
+  for (size_t x = 0; x < 3 && !e->real; x++) {
+    char *f = pipe_xasprintf("%s/%s%s", r->dir, e->path, exts[x]);
+    struct stat sb;
+    if (stat(f, &sb) == 0 && S_ISREG(sb.st_mode))
+      e->real = realpath(f, NULL);
+    free(f);
+  }
+  char *dir = e->real ? realpath(r->dir, NULL) : NULL;
+  if (dir && yaml_path_outside(e->real, dir)) {
+    yaml_report(ctx, PIPE_SEV_ERROR, "path-outside", mark,
+                "channel %d names %s, a link to %s, outside %s; expected a map in the registry's folder or below it",
+                e->channel, e->path, e->real, dir);
+    free(e->real);
+    e->real = NULL;
+  }
+  free(dir);
+}
 
 /* One `channel: {path, ...}` pair. */
 static void load_entry(YamlCtx *ctx, const YamlNode *k, MapRegistry *r)
@@ -55,6 +93,8 @@ static void load_entry(YamlCtx *ctx, const YamlNode *k, MapRegistry *r)
   e->channel = (int)ch;
   e->mark = k->mark;
   yaml_walk(ctx, v, "channel entry", ENTRY_KEYS, YAML_N_KEYS(ENTRY_KEYS), e);
+  if (e->path)
+    entry_resolve(ctx, r, e, yaml_lookup(v, "path")->mark);
 }
 
 static int entry_order(const void *pa, const void *pb)
@@ -138,6 +178,7 @@ void map_registry_free(MapRegistry *registry)
     return;
   for (size_t i = 0; i < registry->n_entries; i++) {
     free(registry->entries[i].path);
+    free(registry->entries[i].real);
     free(registry->entries[i].description);
   }
   free(registry->entries);

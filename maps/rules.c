@@ -2,10 +2,13 @@
  * rules, one table row per rule (lv2lint-style), so adding a rule is one row and one function. */
 #include "maps_internal.h"
 
+#include "yaml.h"
+
 #include "../pipeline/fsx.h"
 #include "../pipeline/xalloc.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
@@ -46,6 +49,7 @@ struct MapSet {
   char *profiles_dir;
   char **broken_profiles; /* profiles that failed to load */
   size_t n_broken, cap_broken;
+  json_t *reals; /* path -> its real path ("" when it has none): a thousand maps share a few folders and files */
 };
 
 const char *map_data_dir(void)
@@ -77,13 +81,55 @@ static int cmp_strs(const void *a, const void *b)
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void add_path(char ***files, size_t *n, size_t *cap, const char *path)
+/* The files found, and the folder (its real path) the walk must not leave. */
+typedef struct {
+  char **files;
+  size_t n, cap;
+  const char *root;
+  PipeDiagList *diags;
+} Collect;
+
+/* A file name with control characters or bytes that are not UTF-8 would reach the terminal, the cache's JSON (which
+ * refuses it: the map silently vanished from maps:check) and the provenance comment of the Ardour map. Such a file is
+ * refused, named with the bad bytes written as \xNN. */
+static void add_path(Collect *c, const char *path)
 {
-  pipe_grow((void **)files, cap, *n + 1, sizeof(char *));
-  (*files)[(*n)++] = pipe_xstrdup(path);
+  char *shown = yaml_printable(path);
+  if (shown) {
+    pipe_diag_add(c->diags, PIPE_SEV_ERROR, "path-name", shown, 0, 0,
+                  "the path holds control characters or bytes that are not UTF-8; expected a printable UTF-8 name "
+                  "(rename it)");
+    free(shown);
+    return;
+  }
+  pipe_grow((void **)&c->files, &c->cap, c->n + 1, sizeof(char *));
+  c->files[c->n++] = pipe_xstrdup(path);
 }
 
-static void walk(const char *dir, int depth, char ***files, size_t *n, size_t *cap)
+/* A symbolic link met in a walk. A link to a YAML file is read when the file is inside the folder given on the
+ * command line, refused otherwise (a map folder from elsewhere must not pull in files from anywhere). A link to a
+ * directory is not followed, as find(1) and git do not: a loop cannot form, and nothing is read twice. */
+static void walk_link(Collect *c, const char *path, const char *name)
+{
+  struct stat sb;
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    pipe_diag_add(c->diags, PIPE_SEV_WARNING, "path-symlink", path, 0, 0,
+                  "symbolic link to a directory, not followed; expected the maps in real folders (or name the folder "
+                  "on the command line)");
+    return;
+  }
+  if (!has_yaml_suffix(name))
+    return;
+  char *real = realpath(path, NULL);
+  if (real && yaml_path_outside(real, c->root))
+    pipe_diag_add(c->diags, PIPE_SEV_ERROR, "path-outside", path, 0, 0,
+                  "symbolic link to %s, outside %s; expected maps inside the folder given", real, c->root);
+  else
+    add_path(c, path); /* a dangling link is kept: loading it reports that it cannot be read */
+  free(real);
+}
+
+static void walk(Collect *c, const char *dir, int depth)
 {
   DIR *d = depth < WALK_MAX_DEPTH ? opendir(dir) : NULL;
   if (!d)
@@ -94,48 +140,78 @@ static void walk(const char *dir, int depth, char ***files, size_t *n, size_t *c
       continue;
     char *p = pipe_path_join(dir, e->d_name);
     struct stat sb;
-    if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-      walk(p, depth + 1, files, n, cap);
+    if (lstat(p, &sb) != 0)
+      ;
+    else if (S_ISLNK(sb.st_mode))
+      walk_link(c, p, e->d_name);
+    else if (S_ISDIR(sb.st_mode))
+      walk(c, p, depth + 1);
     else if (S_ISREG(sb.st_mode) && has_yaml_suffix(e->d_name))
-      add_path(files, n, cap, p);
+      add_path(c, p);
     free(p);
   }
   closedir(d);
 }
 
-/* Every YAML file named by `paths`, sorted, without duplicates. Missing paths are reported. */
-static char **collect(const char *const *paths, size_t n_paths, size_t *n, PipeDiagList *diags)
+/* Keeps the first of the files (sorted by path) that are one file by their real paths (a link inside the folder,
+ * a file named twice), so that a map is never checked against itself. Sets (*reals)[i], owned, NULL when the real
+ * path is unknown. */
+static size_t dedupe(char **files, size_t n, char ***reals)
 {
-  char **files = NULL;
-  size_t cap = 0;
-  *n = 0;
+  json_t *seen = json_object();
+  size_t w = 0;
+  *reals = pipe_xcalloc(n + 1, sizeof(char *));
+  for (size_t i = 0; i < n; i++) {
+    char *real = realpath(files[i], NULL);
+    if ((w && !strcmp(files[w - 1], files[i])) || (real && json_object_get(seen, real))) {
+      free(files[i]);
+      free(real);
+      continue;
+    }
+    if (real)
+      json_object_set_new(seen, real, json_true());
+    (*reals)[w] = real;
+    files[w++] = files[i];
+  }
+  json_decref(seen);
+  return w;
+}
+
+/* Every YAML file named by `paths`, sorted, without duplicates, with their real paths. Missing paths are reported. */
+static char **collect(const char *const *paths, size_t n_paths, size_t *n, char ***reals, PipeDiagList *diags)
+{
+  Collect c = {.diags = diags};
   for (size_t i = 0; i < n_paths; i++) {
     struct stat sb;
-    if (stat(paths[i], &sb) != 0)
+    if (stat(paths[i], &sb) != 0) {
       pipe_diag_add(diags, PIPE_SEV_ERROR, "map-io", paths[i], 0, 0, "no such file or directory");
-    else if (S_ISDIR(sb.st_mode))
-      walk(paths[i], 0, &files, n, &cap);
-    else
-      add_path(&files, n, &cap, paths[i]);
+    } else if (S_ISDIR(sb.st_mode)) {
+      char *root = realpath(paths[i], NULL);
+      c.root = root ? root : paths[i];
+      walk(&c, paths[i], 0);
+      free(root);
+    } else {
+      add_path(&c, paths[i]); /* named on the command line: read wherever it leads */
+    }
   }
-  if (*n)
-    qsort(files, *n, sizeof(char *), cmp_strs);
-  size_t w = 0;
-  for (size_t i = 0; i < *n; i++)
-    if (w && !strcmp(files[w - 1], files[i]))
-      free(files[i]);
-    else
-      files[w++] = files[i];
-  *n = w;
-  return files;
+  if (c.n)
+    qsort(c.files, c.n, sizeof(char *), cmp_strs);
+  *n = dedupe(c.files, c.n, reals);
+  return c.files;
 }
 
 /* A cheap look at the text before the real parse: registries have "channels:" and no "controls:" at the top. */
 static bool looks_like_registry(const char *path)
 {
-  FILE *f = fopen(path, "r");
-  if (!f)
+  /* Not blocking, and only a regular file: a FIFO named on the command line hung here, before the loader's checks */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat sb;
+  FILE *f = fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? fdopen(fd, "r") : NULL;
+  if (!f) {
+    if (fd >= 0)
+      close(fd);
     return false;
+  }
   char line[512];
   bool channels = false, controls = false;
   for (int i = 0; i < 4000 && fgets(line, sizeof line, f); i++) {
@@ -159,14 +235,12 @@ static MapRegistry *registry_get(MapSet *set, const char *path, PipeDiagList *di
   for (size_t i = 0; i < set->n_registries; i++)
     if (!strcmp(set->registry_reals[i], real)) {
       free(real);
+      *st = set->registries[i] ? PIPE_OK : PIPE_ERR_INVALID;
       return set->registries[i];
     }
   MapRegistry *r = NULL;
   *st = map_registry_load_file(path, &r, diags);
-  if (!r) {
-    free(real);
-    return NULL;
-  }
+  /* A registry that failed is kept as NULL: its findings are reported once, not once per map that names it. */
   pipe_grow((void **)&set->registries, &set->cap_registries, set->n_registries + 1, sizeof(MapRegistry *));
   set->registry_reals = pipe_xrealloc(set->registry_reals, set->cap_registries * sizeof(char *));
   set->registries[set->n_registries] = r;
@@ -174,11 +248,61 @@ static MapRegistry *registry_get(MapSet *set, const char *path, PipeDiagList *di
   return r;
 }
 
-static char *profile_path(const MapSet *set, const CanonMap *m)
+/* The real path of a file or folder, NULL when it has none; borrowed from the set's memo. */
+static const char *real_path(const MapSet *set, const char *path)
+{
+  json_t *known = json_object_get(set->reals, path);
+  if (!known) {
+    char *real = realpath(path, NULL);
+    known = json_string(real ? real : "");
+    json_object_set_new(set->reals, path, known);
+    free(real);
+  }
+  return *json_string_value(known) ? json_string_value(known) : NULL;
+}
+
+/* Whether `real` is inside the folder `dir`. */
+static bool inside_dir(const MapSet *set, const char *real, const char *dir)
+{
+  const char *root = dir ? real_path(set, dir) : NULL;
+  return root && !yaml_path_outside(real, root);
+}
+
+/* A file a map names (midi_channel_registry, a device.profile path) is a .yaml or .yml file in the map's folder or
+ * the one above it, where the audio-control layout keeps its registries and local profiles
+ * (`../midi-channel-registry.yaml`, `../profiles/rig.yaml`), or one of ctrlmap's own profiles (scripts/gen-maps
+ * names them by absolute path). Anything else (a ../ that climbs further, an absolute path elsewhere, a link that
+ * leads out) is refused before it is opened: a map from elsewhere must not make ctrlmap read a file of the machine
+ * and quote its lines back, which it did, /etc/shadow's included. Returns the path to read (owned), or NULL after a
+ * finding; a file that does not exist is the caller's finding. */
+static char *map_ref_path(const MapSet *set, PipeDiagList *diags, const CanonMap *m, const char *ref, MapMark mark,
+                          const char *what)
+{
+  if (!has_yaml_suffix(ref)) {
+    pipe_diag_add(diags, PIPE_SEV_ERROR, "path-not-yaml", m->path, mark.line, mark.column,
+                  "%s is not a .yaml or .yml file; expected a YAML file next to the map", what);
+    return NULL;
+  }
+  char *path = ref[0] == '/' ? pipe_xstrdup(ref) : pipe_path_join(m->dir, ref);
+  const char *real = real_path(set, path), *dir = real ? real_path(set, m->dir) : NULL;
+  char *area = dir ? yaml_path_dir(dir) : NULL;
+  if (real && !(area && !yaml_path_outside(real, area)) && !inside_dir(set, real, map_data_dir()) &&
+      !inside_dir(set, real, set->profiles_dir)) {
+    pipe_diag_add(diags, PIPE_SEV_ERROR, "path-outside", m->path, mark.line, mark.column,
+                  "%s leads to %s, outside %s; expected a file in the map's folder or the folder above it", what, real,
+                  area ? area : m->dir);
+    free(path);
+    path = NULL;
+  }
+  free(area);
+  return path;
+}
+
+static char *profile_path(const MapSet *set, const CanonMap *m, PipeDiagList *diags)
 {
   const char *p = m->device.profile;
   if (strchr(p, '/') || has_yaml_suffix(p))
-    return p[0] == '/' ? pipe_xstrdup(p) : pipe_path_join(m->dir, p);
+    return map_ref_path(set, diags, m, p, m->device.profile_mark, "device.profile");
   char *file = pipe_xasprintf("%s.yaml", p);
   char *path = pipe_path_join(set->profiles_dir, file);
   free(file);
@@ -195,8 +319,10 @@ static bool string_in(char **v, size_t n, const char *s)
 
 static MapProfile *profile_get(MapSet *set, const CanonMap *m, PipeDiagList *diags)
 {
-  char *path = profile_path(set, m);
+  char *path = profile_path(set, m, diags);
   MapProfile *prof = NULL;
+  if (!path)
+    return NULL;
   for (size_t i = 0; i < set->n_profiles && !prof; i++)
     if (!strcmp(set->profiles[i]->path, path))
       prof = set->profiles[i];
@@ -250,25 +376,23 @@ static void rule_channel(Ctx *ctx, Entry *e)
     e->channel = m->midi_channel;
   if (!m->registry)
     goto unresolved;
-  char *path = m->registry[0] == '/' ? pipe_xstrdup(m->registry) : pipe_path_join(m->dir, m->registry);
+  char *path = map_ref_path(ctx->set, ctx->diags, m, m->registry, m->registry_mark, "midi_channel_registry");
+  if (!path)
+    goto unresolved;
   PipeStatus st;
   e->registry = registry_get(ctx->set, path, ctx->diags, &st);
   if (st == PIPE_ERR_NOTFOUND)
     DIAG_AT(ctx, PIPE_SEV_ERROR, "registry-missing", m, m->registry_mark, "channel registry %s does not exist", path);
+  else if (!e->registry && !m->midi_channel) /* else the map passed, to fail in daw:generate on channel 0 */
+    DIAG_AT(ctx, PIPE_SEV_ERROR, "registry-invalid", m, m->registry_mark,
+            "channel registry %s has errors, so this map has no channel; expected a registry that loads", path);
   free(path);
   if (!e->registry || m->midi_channel)
     goto unresolved;
   for (size_t i = 0; i < e->registry->n_entries && !e->channel; i++) {
     const MapRegistryEntry *r = &e->registry->entries[i];
-    const char *exts[] = {".yaml", ".yml", ""};
-    for (size_t k = 0; k < 3 && !e->channel; k++) {
-      char *f = pipe_xasprintf("%s/%s%s", e->registry->dir, r->path, exts[k]);
-      char *real = realpath(f, NULL);
-      if (real && e->real && !strcmp(real, e->real))
-        e->channel = r->channel;
-      free(real);
-      free(f);
-    }
+    if (r->real && e->real && !strcmp(r->real, e->real))
+      e->channel = r->channel;
   }
   if (!e->channel)
     DIAG_AT(ctx, PIPE_SEV_ERROR, "registry-unlisted", m, m->registry_mark,
@@ -279,7 +403,7 @@ unresolved:
   bool needs = false;
   for (size_t i = 0; i < m->n_controls; i++)
     needs = needs || m->controls[i].channel <= 0 || m->controls[i].n_buttons;
-  if (needs && !m->registry)
+  if (needs && !m->registry && !m->midi_channel_mark.line) /* a wrong midi_channel is already reported */
     DIAG_AT(ctx, PIPE_SEV_ERROR, "channel-unresolved", m, m->root_mark,
             "no MIDI channel for controls without one; expected midi_channel (1-16) or midi_channel_registry");
 }
@@ -347,7 +471,7 @@ static void check_profile_control(Ctx *ctx, Entry *e, const MapControl *c)
     return;
   }
   if (!pc) {
-    if (c->number < 0)
+    if (c->number < 0 && !c->number_mark.line) /* a cc or note that is there but wrong is already reported */
       DIAG_AT(ctx, PIPE_SEV_ERROR, "number-missing", e->map, c->mark,
               "control '%s' has no cc or note; expected one, or a device profile that gives it", c->id);
     return;
@@ -445,6 +569,17 @@ static void check_binding(Ctx *ctx, Entry *e, const MapControl *c)
   if (needs_arg && !c->argument)
     DIAG_AT(ctx, PIPE_SEV_ERROR, "function-argument", e->map, c->mark,
             "function '%s' needs an argument (a bank or track number); expected `argument:`", c->function);
+  /* Ardour reads the argument with sscanf("%d") and the Ardour schema wants a plain number (and none on other
+   * functions): any other argument passed here and failed in daw:generate, with no line to show for it. */
+  bool digits = c->argument && yaml_all_digits(c->argument) && strlen(c->argument) <= 10 &&
+                strtoll(c->argument, NULL, 10) <= 2147483647;
+  if (needs_arg && c->argument && !digits)
+    DIAG_AT(ctx, PIPE_SEV_ERROR, "function-argument", e->map, c->mark,
+            "function '%s' takes a whole number from 0 (a bank or track number), not '%.40s'", c->function,
+            c->argument);
+  if (c->function && !needs_arg && c->argument)
+    DIAG_AT(ctx, PIPE_SEV_ERROR, "function-argument", e->map, c->mark,
+            "function '%s' takes no argument; expected none (Ardour ignores it)", c->function);
   if (c->mode != MAP_MODE_DEFAULT && c->type != MAP_CTL_BUTTON)
     DIAG_AT(ctx, PIPE_SEV_WARNING, "mode-not-button", e->map, c->mode_mark,
             "mode applies to buttons; control '%s' is of type %s", c->id, map_control_type_name(c->type));
@@ -495,6 +630,11 @@ static const MapRuleInfo RULE_INFO[] = {
     {"profile-unknown", PIPE_SEV_ERROR, "device.profile names a profile that does not exist"},
     {"registry-missing", PIPE_SEV_ERROR, "midi_channel_registry names a file that does not exist"},
     {"registry-unlisted", PIPE_SEV_ERROR, "the registry has no entry for this map"},
+    {"registry-invalid", PIPE_SEV_ERROR, "midi_channel_registry names a registry that has errors"},
+    {"path-outside", PIPE_SEV_ERROR,
+     "a path leaves its folder: a map's registry or profile beyond the folder above the map, a registry entry "
+     "outside the registry's folder, a symbolic link out of the folder given (collecting files)"},
+    {"path-not-yaml", PIPE_SEV_ERROR, "midi_channel_registry or a device.profile path is not a .yaml/.yml file"},
     {"registry-missing-file", PIPE_SEV_ERROR, "a registry entry names a map that does not exist"},
     {"channel-unresolved", PIPE_SEV_ERROR, "controls without a channel, and no midi_channel or registry"},
     {"channel-conflict", PIPE_SEV_ERROR, "two maps of one device on one channel"},
@@ -507,7 +647,8 @@ static const MapRuleInfo RULE_INFO[] = {
     {"binding-conflict", PIPE_SEV_ERROR, "a control has both a function and a plugin_parameter"},
     {"function-unknown", PIPE_SEV_ERROR, "a function is not an Ardour Generic MIDI function"},
     {"function-encoder", PIPE_SEV_ERROR, "a function on a relative encoder (Ardour triggers functions by CC/note)"},
-    {"function-argument", PIPE_SEV_ERROR, "set-bank and select* functions without an argument"},
+    {"function-argument", PIPE_SEV_ERROR,
+     "set-bank and select* functions without a whole-number argument, other functions with one"},
     {"mode-not-button", PIPE_SEV_WARNING, "mode is set on a control that is not a button"},
     {"control-unbound", PIPE_SEV_NOTE, "controls that bind nothing (left out of the Ardour map)"},
     {"profile-by-device", PIPE_SEV_NOTE, "no profile named; the bundled profile of the same device is used"},
@@ -524,16 +665,10 @@ static void check_registry_files(MapSet *set, PipeDiagList *diags)
 {
   for (size_t i = 0; i < set->n_registries; i++) {
     const MapRegistry *r = set->registries[i];
+    if (!r)
+      continue;
     for (size_t k = 0; k < r->n_entries; k++) {
-      const char *exts[] = {".yaml", ".yml", ""};
-      bool found = false;
-      for (size_t x = 0; x < 3 && !found; x++) {
-        char *f = pipe_xasprintf("%s/%s%s", r->dir, r->entries[k].path, exts[x]);
-        struct stat sb;
-        found = stat(f, &sb) == 0 && S_ISREG(sb.st_mode);
-        free(f);
-      }
-      if (!found)
+      if (!r->entries[k].real)
         pipe_diag_add(diags, PIPE_SEV_ERROR, "registry-missing-file", r->path, r->entries[k].mark.line,
                       r->entries[k].mark.column, "channel %d names %s, which does not exist in %s",
                       r->entries[k].channel, r->entries[k].path, r->dir);
@@ -613,11 +748,13 @@ static void diags_append(PipeDiagList *to, const PipeDiagList *from)
 MapSet *map_set_load(const char *const *paths, size_t n_paths, const MapSetOpts *opts, PipeDiagList *diags)
 {
   MapSet *set = pipe_xcalloc(1, sizeof(MapSet));
+  set->reals = json_object();
   char *default_profiles = pipe_path_join(map_data_dir(), "devices");
   set->profiles_dir = pipe_xstrdup(opts && opts->profiles_dir ? opts->profiles_dir : default_profiles);
   free(default_profiles);
   size_t n = 0;
-  char **files = collect(paths, n_paths, &n, diags);
+  char **reals = NULL;
+  char **files = collect(paths, n_paths, &n, &reals, diags);
   Loaded *loaded = load_all(files, n);
   for (size_t i = 0; i < n; i++) {
     Loaded *l = &loaded[i];
@@ -628,11 +765,14 @@ MapSet *map_set_load(const char *const *paths, size_t n_paths, const MapSetOpts 
     pipe_diags_free(l->diags);
     if (l->map) {
       pipe_grow((void **)&set->entries, &set->cap, set->n + 1, sizeof(Entry));
-      set->entries[set->n++] = (Entry){.map = l->map, .real = realpath(l->file, NULL)};
+      set->entries[set->n++] = (Entry){.map = l->map, .real = reals[i]};
+      reals[i] = NULL;
     }
+    free(reals[i]);
     free(files[i]);
   }
   free(loaded);
+  free(reals);
   free(files);
   Ctx ctx = {set, diags};
   for (size_t r = 0; r < sizeof PASSES / sizeof PASSES[0]; r++)
@@ -664,6 +804,7 @@ void map_set_free(MapSet *set)
     free(set->broken_profiles[i]);
   free(set->broken_profiles);
   free(set->profiles_dir);
+  json_decref(set->reals);
   free(set);
 }
 

@@ -205,11 +205,18 @@ static size_t utf8_len(const unsigned char *s, size_t avail)
 }
 
 /* YAML is text: libfyaml stops quietly at a NUL byte, so binary input is refused here, with its position. */
-static bool check_text(YamlCtx *ctx, const char *text, size_t len)
+static bool check_text(YamlCtx *ctx, const char *text, size_t len, size_t *flow_marks)
 {
+  static const unsigned char flow[256] = {['['] = 1, ['{'] = 1, [','] = 1, [':'] = 1};
   const unsigned char *s = (const unsigned char *)text;
   MapMark at = {1, 1};
+  *flow_marks = 0;
   for (size_t i = 0; i < len;) {
+    if (s[i] >= 0x20 && s[i] < 0x7F) { /* most of a map: printable ASCII */
+      *flow_marks += flow[s[i]];
+      at.column++, i++;
+      continue;
+    }
     size_t n = utf8_len(s + i, len - i);
     if (n == 0) {
       yaml_report(ctx, PIPE_SEV_ERROR, "yaml-syntax", at, "byte 0x%02x is not UTF-8; expected a YAML text file", s[i]);
@@ -219,6 +226,13 @@ static bool check_text(YamlCtx *ctx, const char *text, size_t len)
       yaml_report(ctx, PIPE_SEV_ERROR, "yaml-syntax", at, "control character 0x%02x; expected a YAML text file", s[i]);
       return false;
     }
+    /* A bare CR is a line break to libfyaml but not to editors or to this count: the marks of everything after it
+     * would disagree with what the user sees, and a CR inside a name moves the terminal's cursor. */
+    if (s[i] == '\r' && (i + 1 == len || s[i + 1] != '\n')) {
+      yaml_report(ctx, PIPE_SEV_ERROR, "yaml-syntax", at,
+                  "carriage return (0x0d) not followed by a line feed; expected LF or CRLF line ends");
+      return false;
+    }
     if (s[i] == '\n')
       at.line++, at.column = 1;
     else
@@ -226,6 +240,210 @@ static bool check_text(YamlCtx *ctx, const char *text, size_t len)
     i += n;
   }
   return true;
+}
+
+/* libfyaml 0.7 queues every token of a flow collection that could be a simple key (one at the top of a document or
+ * after "- ") until the collection ends, before it yields a single event: 4 MiB of "[[[[" cost 1.4 GB and 2 s
+ * before the depth check of the builder ever ran, and a 4 MiB "[a, a, ...]" 840 MB. This lexical pass bounds flow
+ * nesting and the size of one flow collection first. It skips quoted scalars, comments and block scalars, and counts
+ * a bracket only where a node can start (or inside a flow collection, where plain scalars cannot hold one), so the
+ * brackets of text are not counted; one it misses only leaves the bound to the builder. */
+typedef struct {
+  MapMark at, outer;             /* the current byte; where the outermost open flow collection starts */
+  size_t depth, items;           /* flow nesting; indicators in the outermost flow collection */
+  char open[YAML_MAX_DEPTH + 1]; /* the brackets open, for closing a cut */
+  size_t cut;                    /* too deep: the length of the text up to the bracket one level too deep */
+  char quote;                    /* inside a '- or "-quoted scalar */
+  bool node_start;               /* a node may start here (a bracket or quote opens one) */
+  bool comment;                  /* the rest of the line is a comment */
+  bool line_start;               /* still in the line's indentation */
+  bool prop;                     /* in the name of an anchor (&a) or tag (!t) */
+  size_t indent;                 /* the line's indentation */
+  long block_parent;             /* >= 0: a block scalar was opened on a line of this indentation */
+  long block_indent;             /* the block scalar's content indentation, -1 until its first line */
+  PipeStatus st;                 /* why the scan stopped */
+} FlowScan;
+
+/* At the first non-space byte `c` of a line: whether the line is block scalar content (skipped). */
+static bool flow_block_line(FlowScan *f, unsigned char c)
+{
+  if (f->block_parent < 0 || f->quote || f->depth)
+    return false;
+  if (c == '\n' || c == '\r')
+    return true; /* blank lines belong to the scalar */
+  if (f->block_indent < 0 && (long)f->indent > f->block_parent)
+    f->block_indent = (long)f->indent;
+  if (f->block_indent >= 0 && (long)f->indent >= f->block_indent)
+    return true;
+  f->block_parent = f->block_indent = -1;
+  return false;
+}
+
+/* Opens a flow collection with the bracket at s[i]; false when it is one level too deep (f->cut is then set). */
+static bool flow_open(FlowScan *f, const char *s, size_t i)
+{
+  if (f->depth == 0)
+    f->outer = f->at, f->items = 0;
+  f->open[f->depth++] = s[i];
+  f->node_start = true;
+  f->items++;
+  if (f->depth <= YAML_MAX_DEPTH)
+    return true;
+  f->cut = i + 1;
+  f->st = PIPE_ERR_PARSE;
+  return false;
+}
+
+/* One byte outside quotes and comments; false when a bound is crossed. */
+static bool flow_byte(YamlCtx *ctx, FlowScan *f, const char *s, size_t i, size_t len)
+{
+  unsigned char c = (unsigned char)s[i], next = i + 1 < len ? (unsigned char)s[i + 1] : '\n';
+  bool space_next = next == ' ' || next == '\t' || next == '\n' || next == '\r';
+  bool flow_end = f->depth && (c == ',' || c == ']' || c == '}');
+  if (f->prop && c != ' ' && c != '\t' && !flow_end)
+    return true; /* the name of an anchor or tag: the node starts after it */
+  f->prop = false;
+  if (c == '#' && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t' || s[i - 1] == '\n'))
+    f->comment = true;
+  else if (c == ' ' || c == '\t' || c == '\r')
+    ; /* keeps node_start */
+  else if (f->node_start && (c == '"' || c == '\''))
+    f->quote = (char)c;
+  else if ((c == '[' || c == '{') && (f->depth || f->node_start))
+    return flow_open(f, s, i);
+  else if (f->depth && (c == ']' || c == '}'))
+    f->depth--, f->node_start = false;
+  else if (f->depth && (c == ',' || c == ':'))
+    f->node_start = true, f->items++;
+  else if (!f->depth && (c == '-' || c == '?' || c == ':') && space_next)
+    f->node_start = true; /* "- ", "? ", ": " */
+  else if (!f->depth && f->node_start && (c == '|' || c == '>'))
+    f->block_parent = (long)f->indent, f->block_indent = -1, f->comment = true; /* the header, then content */
+  else if (f->node_start && (c == '&' || c == '!'))
+    f->prop = true;
+  else
+    f->node_start = false;
+  if (f->depth && f->items > YAML_MAX_FLOW_ITEMS) {
+    yaml_report(ctx, PIPE_SEV_ERROR, "map-too-large", f->outer,
+                "a flow collection ([...] or {...}) with more than %u items; expected block style for large "
+                "collections",
+                (unsigned)YAML_MAX_FLOW_ITEMS);
+    f->st = PIPE_ERR_INVALID;
+    return false;
+  }
+  return true;
+}
+
+/* Inside a quoted scalar: a doubled ' and a \-escape are skipped, the closing quote ends it. */
+static void flow_quoted(FlowScan *f, const char *s, size_t *i, size_t len)
+{
+  char c = s[*i];
+  if (f->quote == '"' && c == '\\' && *i + 1 < len && s[*i + 1] != '\n')
+    ++*i;
+  else if (f->quote == '\'' && c == '\'' && *i + 1 < len && s[*i + 1] == '\'')
+    ++*i;
+  else if (c == f->quote)
+    f->quote = 0, f->node_start = false;
+}
+
+/* At the first non-space byte of a line: block scalar content and directives are skipped, "---" starts a node. */
+static void flow_line(FlowScan *f, const char *s, size_t *i, size_t len)
+{
+  f->line_start = false;
+  if (flow_block_line(f, (unsigned char)s[*i]) || (f->indent == 0 && !f->depth && s[*i] == '%'))
+    f->comment = true;
+  else if (f->indent == 0 && len - *i >= 3 && !memcmp(s + *i, "---", 3) &&
+           (len - *i == 3 || strchr(" \t\r\n", s[*i + 3])))
+    *i += 2, f->at.column += 2, f->node_start = true;
+}
+
+/* The bytes flow_byte and the line handling look at; any other byte only ends a possible node start. */
+static bool flow_special(unsigned char c)
+{
+  static const bool special[256] = {
+      [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, ['#'] = 1, ['"'] = 1, ['\''] = 1, ['['] = 1, [']'] = 1, ['{'] = 1,
+      ['}'] = 1, [','] = 1,  [':'] = 1,  ['-'] = 1,  ['?'] = 1, ['|'] = 1, ['>'] = 1,  ['&'] = 1, ['!'] = 1, ['%'] = 1};
+  return special[c];
+}
+
+static PipeStatus check_flow(YamlCtx *ctx, const char *s, size_t len, FlowScan *f)
+{
+  *f = (FlowScan){.at = {1, 0}, .node_start = true, .line_start = true, .block_parent = -1, .block_indent = -1};
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '\n') {
+      f->at.line++, f->at.column = 0; /* at: the byte's own column once counted below */
+      f->comment = false, f->line_start = true, f->indent = 0;
+      f->node_start = f->node_start || (!f->depth && !f->quote);
+      continue;
+    }
+    if (f->comment) { /* to the end of the line; columns do not matter there */
+      const char *nl = memchr(s + i, '\n', len - i);
+      i = nl ? (size_t)(nl - s) - 1 : len;
+      continue;
+    }
+    if (!f->line_start && !f->quote && !f->prop && !flow_special(c)) { /* the text of a plain scalar: most bytes */
+      f->at.column += (c & 0xC0) != 0x80;
+      f->node_start = false;
+      continue;
+    }
+    if ((c & 0xC0) != 0x80)
+      f->at.column++;
+    if (f->line_start && c == ' ' && !f->quote) {
+      f->indent++;
+      continue;
+    }
+    if (f->line_start && !f->quote)
+      flow_line(f, s, &i, len);
+    f->line_start = false; /* also on a line that goes on a quoted scalar: its spaces are text */
+    if (f->comment)
+      continue;
+    if (f->quote)
+      flow_quoted(f, s, &i, len);
+    else if (!flow_byte(ctx, f, s, i, len))
+      return f->st;
+  }
+  return PIPE_OK;
+}
+
+/* Too deep: the text up to the bracket one level too deep, with its open brackets closed. The builder reads that
+ * in bounded memory and reports the depth where it is crossed, counting the block levels this scan does not know. */
+static char *flow_cut_text(const char *s, const FlowScan *f, size_t *len)
+{
+  char *out = pipe_xmalloc(f->cut + f->depth + 2);
+  memcpy(out, s, f->cut);
+  *len = f->cut;
+  for (size_t k = f->depth; k-- > 0;)
+    out[(*len)++] = f->open[k] == '[' ? ']' : '}';
+  out[(*len)++] = '\n';
+  out[*len] = '\0';
+  return out;
+}
+
+char *yaml_printable(const char *s)
+{
+  const unsigned char *u = (const unsigned char *)s;
+  size_t len = strlen(s), i = 0, n = 0;
+  while (i < len && (n = utf8_len(u + i, len - i)) && !(n == 1 && (u[i] < 0x20 || u[i] == 0x7F)) &&
+         !(n == 2 && u[i] == 0xC2 && u[i + 1] < 0xA0))
+    i += n;
+  if (i == len)
+    return NULL;
+  char *out = pipe_xmalloc(4 * len + 1), *w = out;
+  for (i = 0; i < len; i += n) {
+    n = utf8_len(u + i, len - i);
+    bool bad = n == 0 || (n == 1 && (u[i] < 0x20 || u[i] == 0x7F)) || (n == 2 && u[i] == 0xC2 && u[i + 1] < 0xA0);
+    if (bad) {
+      n = n ? n : 1;
+      for (size_t k = 0; k < n; k++)
+        w += sprintf(w, "\\x%02x", u[i + k]);
+    } else {
+      memcpy(w, u + i, n);
+      w += n;
+    }
+  }
+  *w = '\0';
+  return out;
 }
 
 /* ---------------------------------------------------------------------------------------------------------------
@@ -238,7 +456,10 @@ typedef struct {
   YamlNode *tail[YAML_MAX_DEPTH]; /* their last child */
   int depth;
   int docs;
-  size_t aliases;
+  size_t aliases, bad_chars;
+  bool cut, deep;   /* reading a text cut where it is too deep (check_flow); the depth was reported */
+  const char *text; /* what libfyaml reads */
+  size_t len;
   MapMark last; /* the latest known mark: where an empty value (no token) is reported */
   bool failed, stop;
 } Builder;
@@ -280,10 +501,85 @@ static void attach(Builder *b, YamlNode *n)
   parent->n++;
 }
 
+/* Whether a scalar holds what must not reach a name, a message line or an XML attribute: a control character other
+ * than TAB and LF (C0, DEL, C1: check_text refuses them raw, so only an escape such as "\e" or "\x01" writes one; a
+ * NUL would also cut the C string), a line break in a key, or bytes that are not UTF-8 ("\uD800" makes a lone
+ * surrogate). *cp is the code point, or -1 for bad UTF-8. */
+static bool scalar_bad_char(const char *text, size_t len, bool key, long *cp)
+{
+  const unsigned char *s = (const unsigned char *)text;
+  for (size_t i = 0; i < len;) {
+    if (s[i] >= 0x20 && s[i] < 0x7F) {
+      i++;
+      continue;
+    }
+    size_t n = utf8_len(s + i, len - i);
+    if (n == 0) {
+      *cp = -1;
+      return true;
+    }
+    unsigned c = n == 1 ? s[i] : n == 2 ? (s[i] & 0x1Fu) << 6 | (s[i + 1] & 0x3Fu) : 0x100;
+    if ((c < 0x20 && c != '\t' && (c != '\n' || key)) || (c >= 0x7F && c <= 0x9F)) {
+      *cp = (long)c;
+      return true;
+    }
+    i += n;
+  }
+  return false;
+}
+
+static void refuse_chars(Builder *b, MapMark mark, long cp)
+{
+  if (cp < 0)
+    yaml_report(b->ctx, PIPE_SEV_ERROR, "yaml-control-char", mark,
+                "text is not UTF-8 (an escape such as \\uD800 writes a lone surrogate); expected UTF-8 text");
+  else
+    yaml_report(b->ctx, PIPE_SEV_ERROR, "yaml-control-char", mark,
+                "text holds the control character U+%04lX%s; expected printable text", (unsigned long)cp,
+                cp == '\n' ? " (a line break, in a key)" : "");
+  b->failed = true;
+  if (++b->bad_chars >= ALIAS_REPORT)
+    b->stop = true;
+}
+
+/* libfyaml marks a block scalar (| or >) at the start of its first content line; the node starts at its indicator,
+ * the first " |" or " >" (or one opening the line) on the last line before that with anything on it. Returns the
+ * indicator's mark, or `at` when there is no such line. */
+static MapMark block_scalar_mark(const Builder *b, const struct fy_mark *fm, MapMark at)
+{
+  size_t end = fm->input_pos <= b->len ? fm->input_pos : b->len, start;
+  unsigned line = at.line;
+  for (;;) { /* back to the previous line holding more than blanks */
+    while (end > 0 && b->text[end - 1] != '\n')
+      end--;
+    if (end == 0)
+      return at;
+    end--, line--;
+    for (start = end; start > 0 && b->text[start - 1] != '\n'; start--)
+      ;
+    if (strspn(b->text + start, " \t\r") < end - start)
+      break;
+    end = start;
+  }
+  unsigned column = 1;
+  for (size_t i = start; i < end; i++) {
+    char c = b->text[i];
+    if ((c == '|' || c == '>') && (i == start || b->text[i - 1] == ' ' || b->text[i - 1] == '\t'))
+      return (MapMark){line, column};
+    column += ((unsigned char)c & 0xC0) != 0x80;
+  }
+  return at;
+}
+
 static void on_scalar(Builder *b, struct fy_event *fye)
 {
   struct fy_token *tok = fye->scalar.value;
   MapMark mark = tok ? mark_from_fy(fy_event_start_mark(fye)) : b->last;
+  enum fy_scalar_style style = tok ? fy_token_scalar_style(tok) : FYSS_PLAIN;
+  if ((style == FYSS_SINGLE_QUOTED || style == FYSS_DOUBLE_QUOTED) && mark.column > 1)
+    mark.column--; /* libfyaml marks a quoted scalar's text; the node starts at its quote */
+  else if (style == FYSS_LITERAL || style == FYSS_FOLDED)
+    mark = block_scalar_mark(b, fy_event_start_mark(fye), mark);
   bool key = at_key(b);
   YamlNode *n = node_new(b, YAML_SCALAR, mark);
   if (!n)
@@ -296,7 +592,10 @@ static void on_scalar(Builder *b, struct fy_event *fye)
     n->text[len] = '\0';
     n->len = len;
   }
-  n->plain = !tok || fy_token_scalar_style(tok) == FYSS_PLAIN;
+  long cp;
+  if (scalar_bad_char(n->text, n->len, key, &cp))
+    refuse_chars(b, mark, cp);
+  n->plain = style == FYSS_PLAIN;
   if (fye->scalar.tag) {
     size_t tlen = 0;
     const char *tag = fy_token_get_text(fye->scalar.tag, &tlen);
@@ -334,7 +633,7 @@ static void on_start(Builder *b, struct fy_event *fye, YamlKind kind)
   if (b->depth == YAML_MAX_DEPTH) {
     yaml_report(b->ctx, PIPE_SEV_ERROR, "yaml-depth", mark, "nesting is deeper than %d levels; expected at most %d",
                 YAML_MAX_DEPTH, YAML_MAX_DEPTH);
-    b->failed = b->stop = true;
+    b->failed = b->stop = b->deep = true;
     return;
   }
   YamlNode *n = node_new(b, kind, mark);
@@ -479,7 +778,8 @@ static bool run_parser(Builder *b, const char *text, size_t len)
   }
   bool ok = true;
   if (!b->stop && fy_parser_get_stream_error(fyp)) {
-    report_fy_errors(b, diag, &out);
+    if (!b->cut) /* else an error of the cut, not of the file; the depth is reported instead */
+      report_fy_errors(b, diag, &out);
     ok = false;
   }
   fy_parser_destroy(fyp);
@@ -496,11 +796,26 @@ PipeStatus yaml_parse(const char *text, size_t len, const char *file, YamlDoc **
                 (unsigned)MAP_MAX_FILE_BYTES);
     return PIPE_ERR_INVALID;
   }
-  if (!check_text(&ctx, text, len))
+  size_t flow_marks;
+  if (!check_text(&ctx, text, len, &flow_marks))
     return PIPE_ERR_PARSE;
-  Builder b = {.doc = pipe_xcalloc(1, sizeof(YamlDoc)), .ctx = &ctx};
-  if (!run_parser(&b, text, len)) {
-    PipeStatus st = b.doc->n_nodes > YAML_MAX_NODES ? PIPE_ERR_INVALID : PIPE_ERR_PARSE;
+  /* Few flow indicators bound libfyaml's queue by themselves (a map has a few hundred): the scan is skipped. */
+  FlowScan flow;
+  PipeStatus st = flow_marks > YAML_FLOW_SCAN_FROM ? check_flow(&ctx, text, len, &flow) : PIPE_OK;
+  if (st == PIPE_ERR_INVALID)
+    return st;
+  char *cut = st == PIPE_OK ? NULL : flow_cut_text(text, &flow, &len);
+  Builder b = {
+      .doc = pipe_xcalloc(1, sizeof(YamlDoc)), .ctx = &ctx, .cut = cut != NULL, .text = cut ? cut : text, .len = len};
+  bool parsed = run_parser(&b, cut ? cut : text, len);
+  free(cut);
+  if (b.cut && !b.deep) { /* the builder finds it first, counting block levels too; this is in case it did not */
+    yaml_report(&ctx, PIPE_SEV_ERROR, "yaml-depth", flow.at, "nesting is deeper than %d levels; expected at most %d",
+                YAML_MAX_DEPTH, YAML_MAX_DEPTH);
+    parsed = false;
+  }
+  if (!parsed) {
+    st = b.doc->n_nodes > YAML_MAX_NODES ? PIPE_ERR_INVALID : PIPE_ERR_PARSE;
     yaml_doc_free(b.doc);
     return st;
   }
@@ -625,10 +940,10 @@ const char *yaml_describe(const YamlNode *n, char *buf, size_t size)
     snprintf(buf, size, "%s", n->text);
   else if (!n->plain && is_core_float(n->text) && n->len < 24)
     snprintf(buf, size, "'%s' (quoted, so a text)", n->text);
-  else if (n->len <= 40)
+  else if (n->len <= 40 && !strchr(n->text, '\n'))
     snprintf(buf, size, "'%s'", n->text);
-  else
-    snprintf(buf, size, "'%.37s...'", n->text);
+  else /* a finding is one line: a block scalar's text is cut at its first line break */
+    snprintf(buf, size, "'%.*s...'", (int)(strcspn(n->text, "\n") < 37 ? strcspn(n->text, "\n") : 37), n->text);
   return buf;
 }
 
@@ -733,6 +1048,13 @@ static void report_unknown(YamlCtx *ctx, const YamlNode *k, const char *what, co
   free(all);
 }
 
+/* Keys whose text may run over several lines. Every other value ends up in a finding's line, a file name or an XML
+ * attribute, where a line break would split the line (or forge one that looks like another finding). */
+static bool multiline_key(const char *name)
+{
+  return !strcmp(name, "description") || !strcmp(name, "notes");
+}
+
 /* Checks one value against its row; true when the row's store function may run. */
 static bool value_ok(YamlCtx *ctx, const YamlKey *key, const YamlNode *v)
 {
@@ -740,6 +1062,11 @@ static bool value_ok(YamlCtx *ctx, const YamlKey *key, const YamlNode *v)
   if (!kind_ok(key->want, v)) {
     yaml_report(ctx, PIPE_SEV_ERROR, "schema-type", v->mark, "%s is %s; expected %s", key->name,
                 yaml_describe(v, desc, sizeof desc), key->expected ? key->expected : want_name(key->want));
+    return false;
+  }
+  if (v->kind == YAML_SCALAR && key->store && !multiline_key(key->name) && memchr(v->text, '\n', v->len)) {
+    yaml_report(ctx, PIPE_SEV_ERROR, "yaml-control-char", v->mark, "%s holds a line break; expected one line of text",
+                key->name);
     return false;
   }
   if (key->values && yaml_enum_index(key->values, v->text) < 0) {
@@ -811,6 +1138,14 @@ char *yaml_path_dir(const char *path)
   memcpy(dir, path, (size_t)(slash - path));
   dir[slash - path] = '\0';
   return dir;
+}
+
+bool yaml_path_outside(const char *real, const char *root)
+{
+  size_t n = strlen(root);
+  if (n == 1 && root[0] == '/')
+    return false;
+  return strncmp(real, root, n) != 0 || (real[n] != '/' && real[n] != '\0');
 }
 
 bool yaml_get_long(YamlCtx *ctx, const YamlKey *key, const YamlNode *value, long min, long max, const char *range_code,

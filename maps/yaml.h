@@ -18,6 +18,12 @@
 #define YAML_MAX_DEPTH 32
 /* Most nodes a document may have; a canonical map has a few thousand. Bounds memory for hostile input. */
 #define YAML_MAX_NODES 200000u
+/* Most indicators ([ { , :) one flow collection may hold: libfyaml reads a flow collection whole before it yields
+ * its first event, at ~200 bytes a token, so this bounds its memory (a canonical map's flow lines hold a dozen). */
+#define YAML_MAX_FLOW_ITEMS 65536u
+/* Texts with fewer flow indicators ([ { , :) than this are not scanned for the two bounds above: so few keep
+ * libfyaml's queue small whatever their nesting, and the builder bounds the depth. */
+#define YAML_FLOW_SCAN_FROM 8192u
 
 typedef enum { YAML_SCALAR, YAML_SEQUENCE, YAML_MAPPING } YamlKind;
 
@@ -39,9 +45,11 @@ typedef struct YamlDoc YamlDoc;
 PipeStatus yaml_read_file(const char *path, char **data, size_t *len, PipeDiagList *diags);
 
 /* Parses one YAML document. `file` names the input in diagnostics. Refuses with a diagnostic and *doc NULL:
- * map-too-large (len over the cap, or more than YAML_MAX_NODES nodes), map-empty (no document, or only an empty
- * one), yaml-syntax (not UTF-8 text, libfyaml's errors with their line:column, duplicate keys), yaml-alias (aliases
- * and merge keys, the first five), yaml-multidoc, yaml-depth. Status: PIPE_ERR_INVALID for size and emptiness,
+ * map-too-large (len over the cap, more than YAML_MAX_NODES nodes, a flow collection of more than
+ * YAML_MAX_FLOW_ITEMS), map-empty (no document, or only an empty one), yaml-syntax (not UTF-8 text, a bare CR,
+ * libfyaml's errors with their line:column, duplicate keys), yaml-control-char (a scalar holding a control
+ * character, written as an escape), yaml-alias (aliases and merge keys, the first five), yaml-multidoc, yaml-depth
+ * (also checked lexically before libfyaml runs). Status: PIPE_ERR_INVALID for size and emptiness,
  * PIPE_ERR_PARSE for the yaml-* codes. libfyaml never prints: its diagnostics are collected. The tree does not point
  * into `text`. */
 PipeStatus yaml_parse(const char *text, size_t len, const char *file, YamlDoc **doc, PipeDiagList *diags);
@@ -110,7 +118,8 @@ void yaml_store_string(YamlCtx *ctx, const YamlKey *key, const YamlNode *value, 
 
 /* Walks the pairs of `map` (a mapping) in order. For each key: a non-scalar key is schema-type; a key not in
  * `keys` is a schema-unknown-key warning with a did-you-mean; a value of the wrong kind is schema-type; an
- * enumerated value not in `values` is schema-enum (listing them). Otherwise the row's store function runs. Then
+ * enumerated value not in `values` is schema-enum (listing them); a scalar with a line break is yaml-control-char,
+ * but for "description" and "notes" (one line for ids, names, paths). Otherwise the row's store function runs. Then
  * every required key not seen is schema-required at the mapping's mark. `what` names the mapping in messages
  * ("device", "control"). */
 void yaml_walk(YamlCtx *ctx, const YamlNode *map, const char *what, const YamlKey *keys, size_t n_keys, void *obj);
@@ -122,6 +131,13 @@ const YamlNode *yaml_lookup(const YamlNode *map, const char *name);
  * `range_code`, both with the row's `expected` text. Returns whether *out was set. */
 bool yaml_get_long(YamlCtx *ctx, const YamlKey *key, const YamlNode *value, long min, long max, const char *range_code,
                    long *out);
+
+/* Whether the real path `real` lies outside the folder whose real path is `root` (not `root` nor below it). */
+bool yaml_path_outside(const char *real, const char *root);
+
+/* NULL when `s` is printable UTF-8 text (no C0, DEL or C1 control characters); else an owned copy with each bad byte
+ * written as \xNN, for a message that names it. */
+char *yaml_printable(const char *s);
 
 /* The directory part of `path` ("." when it has none), owned: relative references in a file resolve against it. */
 char *yaml_path_dir(const char *path);

@@ -519,6 +519,66 @@ static void test_escaping(void **state)
   }
 }
 
+/* What XML cannot hold, or a terminal must not get, never reaches the file as it is: control characters and bytes
+ * that are not UTF-8 in the map's path (a file name may hold any byte but NUL and '/') are percent-encoded in the
+ * provenance comment and read back; in the plugin's name (from its own Turtle) they become U+FFFD; a route,
+ * function or argument with one is refused. libxml2 used to write them through, making the file unreadable. */
+static void test_hostile_text(void **state)
+{
+  static const char *const paths[] = {"/tmp/a\001b\033[31m/m\177.yaml", "/tmp/\xff\xfe--x.yaml", "/tmp/\xc2\x85-"};
+  static const char *const encoded[] = {"/tmp/a%01b%1B[31m/m%7F.yaml", "/tmp/%FF%FE%2D-x.yaml", "/tmp/%C2%85%2D"};
+  char *dir = tu_tempdir(), *file = tu_path_join(dir, "hostile.map");
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    json_t *b = all_kinds();
+    json_object_set_new(b, "map", json_string_nocheck(paths[i]));
+    json_object_set_new(json_object_get(b, "plugin"), "name",
+                        json_string_nocheck("Evil\x01\x1b[2J\x7f\xc2\x85\xff end"));
+    size_t len = 0;
+    char *xml = render_ok(*state, b, NULL, &len);
+    xmlDocPtr doc = parse(xml, len);
+    xmlChar *name = xmlGetProp(xmlDocGetRootElement(doc), (const xmlChar *)"name");
+    assert_string_equal((const char *)name, "Novation Launch Control XL 3 " EM_DASH " Evil\xef\xbf\xbd\xef\xbf\xbd[2J"
+                                            "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd end");
+    xmlFree(name);
+    xmlFreeDoc(doc);
+    assert_non_null(strstr(xml, encoded[i]));
+    tu_write_file(file, xml, len);
+    DawProvenance p;
+    assert_true(daw_file_provenance(file, &p));
+    assert_string_equal(p.map_path, paths[i]);
+    daw_provenance_release(&p);
+    free(xml);
+    json_decref(b);
+  }
+  /* a name given by the caller is cleaned the same way */
+  json_t *b = all_kinds();
+  DawArdourOpts o = {.name = "A\001B"};
+  size_t len = 0;
+  char *xml = render_ok(*state, b, &o, &len);
+  assert_non_null(strstr(xml, "name=\"A\357\277\275B\""));
+  free(xml);
+  /* refused: a route, a function argument with a control character */
+  PipeDiagList *d = pipe_diags_new();
+  o = (DawArdourOpts){.route = "Tr\001ck"};
+  xml = NULL;
+  assert_int_equal(daw_ardour_render(*state, b, &o, &xml, &len, d), PIPE_ERR_INVALID);
+  assert_null(xml);
+  assert_true(has_code(d, "ardour-route"));
+  pipe_diags_free(d);
+  json_decref(b);
+  b = bindings_new();
+  add_function(b, "bank", "cc", 97, 2, "set-bank", "1\x1b");
+  d = pipe_diags_new();
+  assert_int_equal(daw_ardour_render(*state, b, NULL, &xml, &len, d), PIPE_ERR_INVALID);
+  assert_null(xml);
+  assert_true(has_code(d, "ardour-text"));
+  pipe_diags_free(d);
+  json_decref(b);
+  tu_rmtree(dir);
+  free(file);
+  free(dir);
+}
+
 static void test_deterministic(void **state)
 {
   json_t *b = all_kinds();
@@ -1007,6 +1067,7 @@ int main(void)
       cmocka_unit_test(test_install),
       cmocka_unit_test(test_install_killed),
       cmocka_unit_test(test_user_dirs),
+      cmocka_unit_test(test_hostile_text),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

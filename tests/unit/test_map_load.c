@@ -139,12 +139,12 @@ static const BadCase BAD_MAPS[] = {
      {{"schema-type", 1, 10},
       {"schema-type", 4, 10},
       {"schema-type", 7, 14},
-      {"schema-type", 8, 16},
+      {"schema-type", 8, 15}, /* a quoted scalar starts at its quote (libfyaml marks the text after it) */
       {"schema-type", 12, 9},
       {"schema-type", 13, 14},
       {"schema-type", 16, 9},
       {"schema-type", 17, 23},
-      {"schema-type", 20, 12},
+      {"schema-type", 20, 11},
       {"schema-type", 21, 16},
       {"schema-type", 22, 23},
       {"schema-type", 23, 5},
@@ -163,7 +163,9 @@ static const BadCase BAD_MAPS[] = {
       {"schema-unknown-key", 9, 5},
       {"schema-unknown-key", 13, 5},
       {"schema-unknown-key", 14, 1}}},
-    {"bad/schema-range.yaml", PIPE_OK, {{"schema-range", 6, 20}, {"schema-range", 11, 23}, {"schema-range", 15, 24}}},
+    {"bad/schema-range.yaml",
+     PIPE_OK,
+     {{"schema-range", 6, 20}, {"schema-range", 11, 23}, {"schema-range", 15, 23 /* at the quote */}}},
     {"bad/midi-range.yaml",
      PIPE_OK,
      {{"channel-range", 4, 15},
@@ -1170,6 +1172,173 @@ static void test_free_null(void **state)
   yaml_doc_free(NULL);
 }
 
+/* ---------------------------------------------------------------------------------------------------------------
+ * Hostile text: control characters, flow nesting and size (tests/faults/maps.sh runs the same through the binary) */
+
+/* A map whose metadata name (line 3, column 18) is `name`, as written. Owned. */
+static char *map_named(const char *name)
+{
+  size_t n = strlen(name) + 128;
+  char *text = malloc(n);
+  assert_non_null(text);
+  snprintf(text, n, "version: 1.0.0\ndevice: {manufacturer: A, model: B}\nmetadata: {name: %s}\ncontrols: []\n", name);
+  return text;
+}
+
+/* A name never reaches a finding, a file name or an XML attribute with a control character in it: written as a YAML
+ * escape it is yaml-control-char (the whole file is refused), raw it is yaml-syntax at its byte, a line break is
+ * refused in everything but descriptions and notes; a tab and CRLF line ends are fine. */
+static void test_control_characters(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *name, *code, *text;
+    unsigned column;
+    PipeStatus st;
+  } cases[] = {
+      {"\"a\\x01b\"", "yaml-control-char", "control character U+0001", 18, PIPE_ERR_PARSE},
+      {"\"a\\eb\"", "yaml-control-char", "control character U+001B", 18, PIPE_ERR_PARSE},
+      {"\"a\\x7fb\"", "yaml-control-char", "control character U+007F", 18, PIPE_ERR_PARSE},
+      {"\"a\\u0085b\"", "yaml-control-char", "control character U+0085", 18, PIPE_ERR_PARSE},
+      {"\"a\\0b\"", "yaml-control-char", "control character U+0000", 18, PIPE_ERR_PARSE},
+      {"\"a\\rb\"", "yaml-control-char", "control character U+000D", 18, PIPE_ERR_PARSE},
+      {"'a\x01'", "yaml-syntax", "control character 0x01", 20, PIPE_ERR_PARSE},
+      {"a\rb", "yaml-syntax", "carriage return (0x0d) not followed by a line feed", 19, PIPE_ERR_PARSE},
+      {"\"a\\nb\"", "yaml-control-char", "name holds a line break", 18, PIPE_OK},
+      {"\"a\\tb\"", NULL, NULL, 0, PIPE_OK},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *text = map_named(cases[i].name);
+    PipeDiagList *d = pipe_diags_new();
+    CanonMap *m = NULL;
+    PipeStatus st = map_load_string(text, strlen(text), "ctl.yaml", &m, d);
+    const PipeDiag *g = cases[i].code ? find_code(d, cases[i].code) : NULL;
+    bool bad = st != cases[i].st ||
+               (cases[i].code ? !g || g->line != 3 || g->column != cases[i].column || !strstr(g->message, cases[i].text)
+                              : errors(d) != 0);
+    dump_if(bad, cases[i].name, d);
+    assert_false(bad);
+    map_free(m);
+    pipe_diags_free(d);
+    free(text);
+  }
+  /* a key with a line break; CRLF line ends */
+  const char *key = "version: 1.0.0\n\"a\\nb\": 1\n";
+  PipeDiagList *d = pipe_diags_new();
+  CanonMap *m = NULL;
+  assert_int_equal(map_load_string(key, strlen(key), "key.yaml", &m, d), PIPE_ERR_PARSE);
+  assert_true(has_finding(d, "yaml-control-char", 2, 1));
+  pipe_diags_free(d);
+  char *crlf = tu_replace_all("version: 1.0.0\ndevice: {manufacturer: A, model: B}\nmetadata: {name: n}\n"
+                              "controls: []\n",
+                              "\n", "\r\n");
+  d = pipe_diags_new();
+  assert_int_equal(map_load_string(crlf, strlen(crlf), "crlf.yaml", &m, d), PIPE_OK);
+  assert_int_equal(findings(d), 0);
+  map_free(m);
+  pipe_diags_free(d);
+  free(crlf);
+}
+
+/* A finding about a block scalar points at its indicator (libfyaml marks the next line's start), one about a quoted
+ * scalar at its quote (libfyaml marks the text after it). */
+static void test_scalar_marks(void **state)
+{
+  (void)state;
+  const char *text = "version: 1.0.0\ndevice: {manufacturer: A, model: B}\nmetadata:\n  name: |\n    two\n"
+                     "    lines\n  author: >-\n\n    x\ncontrols:\n  - {id: a, type: encoder, cc: \"7\"}\n";
+  PipeDiagList *d = pipe_diags_new();
+  CanonMap *m = NULL;
+  assert_int_equal(map_load_string(text, strlen(text), "marks.yaml", &m, d), PIPE_OK);
+  bool bad = !has_finding(d, "yaml-control-char", 4, 9) || !has_finding(d, "yaml-control-char", 7, 11) ||
+             !has_finding(d, "schema-type", 11, 32);
+  dump_if(bad, "marks.yaml", d);
+  assert_false(bad);
+  map_free(m);
+  pipe_diags_free(d);
+}
+
+/* libfyaml reads a whole flow collection before its first event: 4 MiB of "[[[[" cost it 1.4 GB. The lexical scan
+ * refuses deep and huge flow collections first, at the position the builder would report, in little memory. */
+static void test_flow_bounds(void **state)
+{
+  (void)state;
+  long rss0 = max_rss_kb();
+  /* 100000 deep at the top, and under three block levels (the builder then reports the 33rd level overall) */
+  char *deep = nested(100000, false);
+  PipeDiagList *d = pipe_diags_new();
+  CanonMap *m = NULL;
+  double t0 = now_s();
+  assert_int_equal(map_load_string(deep, strlen(deep), "deep.yaml", &m, d), PIPE_ERR_PARSE);
+  assert_true(has_finding(d, "yaml-depth", 1, 33));
+  assert_int_equal(errors(d), 1);
+  pipe_diags_free(d);
+  char *under = malloc(strlen(deep) + 64);
+  assert_non_null(under);
+  sprintf(under, "controls:\n  - id: e\n    description: %s", deep);
+  d = pipe_diags_new();
+  assert_int_equal(map_load_string(under, strlen(under), "under.yaml", &m, d), PIPE_ERR_PARSE);
+  bool bad = !has_finding(d, "yaml-depth", 3, 47) || errors(d) != 1;
+  dump_if(bad, "under.yaml", d);
+  assert_false(bad);
+  pipe_diags_free(d);
+  free(under);
+  free(deep);
+  /* one flow sequence of 70000 items */
+  size_t items = YAML_MAX_FLOW_ITEMS + 4464, cap = items * 2 + 64, n;
+  char *wide = malloc(cap);
+  assert_non_null(wide);
+  n = (size_t)snprintf(wide, cap, "controls: [");
+  for (size_t i = 0; i < items; i++)
+    wide[n++] = 'a', wide[n++] = ',';
+  wide[n++] = ']', wide[n] = '\0';
+  d = pipe_diags_new();
+  assert_int_equal(map_load_string(wide, n, "wide.yaml", &m, d), PIPE_ERR_INVALID);
+  assert_true(has_finding(d, "map-too-large", 1, 11));
+  pipe_diags_free(d);
+  free(wide);
+  assert_true(now_s() - t0 < 2.0);
+  assert_true(max_rss_kb() - rss0 < 64 * 1024);
+}
+
+/* The scan counts no bracket of text: 9000 unbalanced brackets in quotes, a comment, a block scalar and plain text
+ * (enough for the scan to run) leave a good map good. */
+static void test_flow_scan_ignores_text(void **state)
+{
+  (void)state;
+  char brackets[9001];
+  memset(brackets, '[', 9000);
+  brackets[9000] = '\0';
+  size_t cap = 6 * 9000 + 512;
+  char *text = malloc(cap);
+  assert_non_null(text);
+  snprintf(text, cap,
+           "version: 1.0.0 # %s\n"
+           "device: {manufacturer: \"%s\", model: '%s'}\n"
+           "metadata:\n  name: a[b {c\n  description: |\n    %s\n    more [ text\n  notes: >-\n    %s\n"
+           "controls:\n  - {id: e, type: encoder, cc: 1, name: \"x]\"}\n",
+           brackets, brackets, brackets, brackets, brackets);
+  PipeDiagList *d = pipe_diags_new();
+  CanonMap *m = NULL;
+  assert_int_equal(map_load_string(text, strlen(text), "text.yaml", &m, d), PIPE_OK);
+  dump_if(errors(d) != 0, "text.yaml", d);
+  assert_int_equal(errors(d), 0);
+  assert_non_null(m);
+  assert_int_equal(strlen(m->device.manufacturer), 9000);
+  map_free(m);
+  pipe_diags_free(d);
+  free(text);
+}
+
+static void test_printable(void **state)
+{
+  (void)state;
+  assert_null(yaml_printable("maps/x42 \xc3\xa9t\xc3\xa9.yaml"));
+  char *p = yaml_printable("a\x01\x1b[31m\xff\xc2\x85z");
+  assert_string_equal(p, "a\\x01\\x1b[31m\\xff\\xc2\\x85z");
+  free(p);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -1202,6 +1371,11 @@ int main(void)
       cmocka_unit_test(test_scalar_reads),
       cmocka_unit_test(test_did_you_mean),
       cmocka_unit_test(test_free_null),
+      cmocka_unit_test(test_control_characters),
+      cmocka_unit_test(test_scalar_marks),
+      cmocka_unit_test(test_flow_bounds),
+      cmocka_unit_test(test_flow_scan_ignores_text),
+      cmocka_unit_test(test_printable),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

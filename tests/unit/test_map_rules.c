@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Helpers */
@@ -211,10 +213,13 @@ static const RuleCase RULE_CASES[] = {
     {"function-encoder",
      {{"function-encoder", "map.yaml", 10, 5, "'knob_1' runs a function"}},
      {{NULL, NULL, 0, 0, NULL}}},
-    /* set-bank and select* need an argument */
+    /* set-bank and select* need a whole-number argument, other functions take none */
     {"function-argument",
      {{"function-argument", "map.yaml", 10, 5, "'set-bank' needs an argument"},
-      {"function-argument", "map.yaml", 12, 5, "'select-toggle' needs an argument"}},
+      {"function-argument", "map.yaml", 12, 5, "'select-toggle' needs an argument"},
+      /* an argument that is not a number, or one on a function without arguments, failed only in daw:generate */
+      {"function-argument", "map.yaml", 13, 5, "takes a whole number from 0 (a bank or track number), not '1 & <2>'"},
+      {"function-argument", "map.yaml", 14, 5, "'transport-roll' takes no argument"}},
      {{NULL, NULL, 0, 0, NULL}}},
     {"mode-not-button",
      {{"mode-not-button", "map.yaml", 12, 11, "'knob_1'"}, {"mode-not-button", "map.yaml", 14, 39, "'fader_1'"}},
@@ -229,6 +234,22 @@ static const RuleCase RULE_CASES[] = {
      {{"profile-number-differs", "map.yaml", 10, 40, "sends cc 14 on novation-launch-control-xl3, the map says cc 15"},
       {"profile-control-unknown", "map.yaml", 11, 10, "'knob_9'"}},
      {{"profile-by-device", "map.yaml", 3, 3, "checked against the novation-launch-control-xl3 profile"}}},
+    /* files a map or a registry names stay near it: nothing above the map's parent folder (but ctrlmap's own
+     * profiles), no ".." in a registry entry (ctrlmap used to read, and quote back, whatever a map named, /etc/shadow
+     * included) */
+    {"path-outside",
+     {{"path-outside", "registry.yaml", 7, 11, "channel 1 names ../registry-missing/map, a path with \"..\""},
+      {"path-outside", "climb.yaml", 5, 12, "device.profile leads to "},
+      {"path-outside", "registry-up.yaml", 8, 24, "midi_channel_registry leads to "}},
+     {{NULL, NULL, 0, 0, NULL}}},
+    {"path-not-yaml",
+     {{"path-not-yaml", "map.yaml", 8, 24, "midi_channel_registry is not a .yaml or .yml file"}},
+     {{NULL, NULL, 0, 0, NULL}}},
+    /* a map whose registry has errors has no channel: it used to pass, then fail in daw:generate on channel 0 */
+    {"registry-invalid",
+     {{"registry-channel-range", "registry.yaml", 6, 3, "channel is 17"},
+      {"registry-invalid", "map.yaml", 8, 24, "has errors, so this map has no channel"}},
+     {{NULL, NULL, 0, 0, NULL}}},
     /* controls without an id are the loader's error; the rules skip them (they used to crash on them) */
     {"missing-id",
      {{"schema-required", "map.yaml", 10, 5, NULL},
@@ -288,7 +309,7 @@ static void test_every_rule_tested(void **state)
   (void)state;
   size_t n;
   const MapRuleInfo *rules = map_rules(&n);
-  assert_int_equal(n, 19);
+  assert_int_equal(n, 22);
   for (size_t i = 0; i < n; i++) {
     assert_non_null(rules[i].summary);
     assert_true(strlen(rules[i].summary) > 10);
@@ -546,6 +567,112 @@ static void test_paths(void **state)
   map_set_free(NULL);
 }
 
+/* ---------------------------------------------------------------------------------------------------------------
+ * Collecting files from a folder that is not what it seems (tests/faults/maps.sh runs the same through the binary) */
+
+static const char GOOD_MAP[] =
+    "version: 1.0.0\ndevice: {manufacturer: Acme, model: Box}\nmetadata: {name: m}\n"
+    "midi_channel: 1\ncontrols:\n  - {id: a, type: encoder, cc: 10, plugin_parameter: gain}\n";
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+  char *p = tu_path_join(dir, name);
+  tu_write_file(p, text, strlen(text));
+  free(p);
+}
+
+static void link_at(const char *dir, const char *name, const char *target)
+{
+  char *p = tu_path_join(dir, name);
+  assert_int_equal(symlink(target, p), 0);
+  free(p);
+}
+
+static MapSet *load_abs(const char *path, PipeDiagList **d)
+{
+  *d = pipe_diags_new();
+  return map_set_load(&path, 1, NULL, *d);
+}
+
+/* Links to directories are not followed: four links to ".." made 4^16 walks (minutes); now a warning each. A link
+ * to a map inside the folder is read once (no conflict with itself); one to a file outside is refused, and so is a
+ * file name with control characters (named with \xNN). A FIFO is skipped in a walk and refused when named. */
+static void test_collect_hostile_folder(void **state)
+{
+  (void)state;
+  char *root = tu_tempdir(), *elsewhere = tu_tempdir();
+  char *dev = tu_path_join(root, "dev");
+  assert_int_equal(mkdir(dev, 0755), 0);
+  write_text(dev, "a.yaml", GOOD_MAP);
+  write_text(elsewhere, "out.yaml", GOOD_MAP);
+  char *out = tu_path_join(elsewhere, "out.yaml");
+  for (int k = 0; k < 4; k++) {
+    char name[8];
+    snprintf(name, sizeof name, "up%d", k);
+    link_at(dev, name, "..");
+  }
+  link_at(dev, "b-alias.yaml", "a.yaml");
+  link_at(dev, "c-out.yaml", out);
+  write_text(dev, "d\x01\x1b[2J.yaml", GOOD_MAP);
+  char *fifo = tu_path_join(dev, "e.yaml");
+  assert_int_equal(mkfifo(fifo, 0644), 0);
+  PipeDiagList *d;
+  MapSet *set = load_abs(root, &d);
+  bool bad = map_set_size(set) != 1 || count_code(d, "path-symlink", NULL) != 4 ||
+             count_code(d, "path-outside", "c-out.yaml") != 1 || count_code(d, "path-name", NULL) != 1 ||
+             count_code(d, "channel-conflict", NULL) != 0 || findings(d) != 6;
+  if (bad)
+    dump(root, d);
+  assert_false(bad);
+  for (size_t i = 0; i < pipe_diags_count(d); i++) {
+    const PipeDiag *g = pipe_diags_get(d, i);
+    if (!strcmp(g->code, "path-name"))
+      assert_true(ends_with(g->file, "d\\x01\\x1b[2J.yaml"));
+  }
+  map_set_free(set);
+  pipe_diags_free(d);
+  set = load_abs(fifo, &d); /* named: refused without blocking */
+  assert_int_equal(map_set_size(set), 0);
+  assert_int_equal(count_code(d, "map-io", "e.yaml"), 1);
+  map_set_free(set);
+  pipe_diags_free(d);
+  tu_rmtree(root);
+  tu_rmtree(elsewhere);
+  free(fifo);
+  free(out);
+  free(dev);
+  free(root);
+  free(elsewhere);
+}
+
+/* A cc or midi_channel that is there but wrong is one finding, not two (number-missing, channel-unresolved). */
+static void test_no_cascade(void **state)
+{
+  (void)state;
+  char *root = tu_tempdir();
+  write_text(root, "cc.yaml",
+             "version: 1.0.0\ndevice: {manufacturer: Acme, model: A}\nmetadata: {name: m}\nmidi_channel: 1\n"
+             "controls:\n  - {id: a, type: encoder, cc: 128}\n  - {id: b, type: encoder, cc: [1]}\n");
+  write_text(root, "ch.yaml",
+             "version: 1.0.0\ndevice: {manufacturer: Acme, model: B}\nmetadata: {name: m}\nmidi_channel: 17\n"
+             "controls:\n  - {id: a, type: encoder, cc: 1}\n");
+  write_text(root, "ch2.yaml",
+             "version: 1.0.0\ndevice: {manufacturer: Acme, model: C}\nmetadata: {name: m}\nmidi_channel: [1]\n"
+             "controls:\n  - {id: a, type: encoder, cc: 1}\n");
+  PipeDiagList *d;
+  MapSet *set = load_abs(root, &d);
+  bool bad = count_code(d, "number-missing", NULL) != 0 || count_code(d, "channel-unresolved", NULL) != 0 ||
+             count_code(d, "cc-range", "cc.yaml") != 1 || count_code(d, "schema-type", "cc.yaml") != 1 ||
+             count_code(d, "channel-range", "ch.yaml") != 1 || count_code(d, "schema-type", "ch2.yaml") != 1;
+  if (bad)
+    dump(root, d);
+  assert_false(bad);
+  map_set_free(set);
+  pipe_diags_free(d);
+  tu_rmtree(root);
+  free(root);
+}
+
 int main(void)
 {
   /* the bundled profiles of this source tree, whatever is installed: before the first map_data_dir() call */
@@ -566,6 +693,8 @@ int main(void)
       cmocka_unit_test(test_default_maps_clean),
       cmocka_unit_test(test_corpus),
       cmocka_unit_test(test_paths),
+      cmocka_unit_test(test_collect_hostile_folder),
+      cmocka_unit_test(test_no_cascade),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
