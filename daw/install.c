@@ -6,10 +6,12 @@
 #include "../pipeline/xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* The provenance comment is on the second line; a few hundred bytes hold it. */
 #define HEAD_BYTES 4096
@@ -64,9 +66,15 @@ char **daw_ardour_user_dirs(const char *dir, bool create, PipeDiagList *diags)
 
 static char *read_head(const char *path, size_t *len)
 {
-  FILE *f = fopen(path, "rb");
-  if (!f)
+  /* Non-blocking open, then regular files only: a FIFO named *.map in Ardour's folder must not hang daw:list. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat sb;
+  FILE *f = fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? fdopen(fd, "rb") : NULL;
+  if (!f) {
+    if (fd >= 0)
+      close(fd);
     return NULL;
+  }
   char *buf = pipe_xmalloc(HEAD_BYTES + 1);
   *len = fread(buf, 1, HEAD_BYTES, f);
   buf[*len] = '\0';
@@ -78,8 +86,9 @@ DawFileKind daw_file_kind(const char *path)
 {
   size_t len = 0;
   char *head = read_head(path, &len);
-  if (!head)
-    return DAW_FILE_MISSING;
+  struct stat sb;
+  if (!head) /* gone, or something that is not a regular file (a FIFO, a directory): that is not ours to replace */
+    return lstat(path, &sb) != 0 && errno == ENOENT ? DAW_FILE_MISSING : DAW_FILE_FOREIGN;
   DawFileKind k = strstr(head, "<!-- " DAW_MARKER " ") ? DAW_FILE_OURS : DAW_FILE_FOREIGN;
   free(head);
   return k;

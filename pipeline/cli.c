@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { ARG_NONE, ARG_STRING, ARG_INT, ARG_SECONDS, ARG_FORMAT, ARG_ENGINE } ArgKind;
+typedef enum { ARG_NONE, ARG_STRING, ARG_INT, ARG_SECONDS, ARG_MIB, ARG_FORMAT, ARG_ENGINE } ArgKind;
 
 typedef struct {
   PipeOptionId id;
@@ -26,6 +26,8 @@ static const OptSpec OPTS[] = {
     {PIPE_OPT_LV2_PATH, "lv2-path", 0, ARG_STRING, "PATH", "LV2 search path (default $LV2_PATH, else lilv's)"},
     {PIPE_OPT_JOBS, "jobs", 'j', ARG_INT, "N", "worker processes (default: online CPUs)"},
     {PIPE_OPT_TIMEOUT, "timeout", 0, ARG_SECONDS, "SECONDS", "per-plugin time limit"},
+    {PIPE_OPT_MEMORY_LIMIT, "memory-limit", 0, ARG_MIB, "MIB",
+     "kill a plugin's worker above this resident memory (default 2048; 0: no limit)"},
     {PIPE_OPT_FORCE, "force", 'f', ARG_NONE, NULL, "redo the work even if the cache is current"},
     {PIPE_OPT_FORMAT, "format", 0, ARG_FORMAT, "table|json", "output format (default table)"},
     {PIPE_OPT_PLUGIN, "plugin", 'p', ARG_STRING, "TEXT", "only plugins whose URI or name contains TEXT"},
@@ -93,6 +95,16 @@ static bool parse_value(const OptSpec *o, const char *v, PipeOptions *opts, Pipe
       opts->timeout_s = d;
     else
       opts->lock_timeout_ms = (int)(d * 1000);
+    return true;
+  }
+  case ARG_MIB: {
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*v < '0' || *v > '9' || *end || errno || n > 1024ull * 1024) {
+      pipe_diag_add(diags, PIPE_SEV_ERROR, "usage", NULL, 0, 0,
+                    "--%s: '%s' is not a number of MiB from 0 (no limit) to 1048576", o->name, v);
+      return false;
+    }
+    opts->memory_limit_mib = (unsigned long)n;
     return true;
   }
   case ARG_FORMAT:
@@ -184,6 +196,7 @@ PipeStatus pipe_options_parse(int argc, char **argv, unsigned accepted, int max_
 {
   memset(opts, 0, sizeof *opts);
   opts->lock_timeout_ms = 60000;
+  opts->memory_limit_mib = PIPE_MEMORY_LIMIT_MIB;
   opts->args = pipe_xcalloc((size_t)argc + 1, sizeof(char *));
   bool only_args = false;
   for (int i = 0; i < argc;) {

@@ -32,14 +32,20 @@ typedef enum {
   PIPE_OPT_PLUGIN_POSITION = 1u << 16,
   PIPE_OPT_INSTALL = 1u << 17,
   PIPE_OPT_ARDOUR_DIR = 1u << 18,
-  PIPE_OPT_BUDGET = 1u << 19
+  PIPE_OPT_BUDGET = 1u << 19,
+  PIPE_OPT_MEMORY_LIMIT = 1u << 20
 } PipeOptionId;
+
+/* The default --memory-limit: far above what any Debian plugin needs to instantiate (see README), far below what
+ * would push a studio machine into swap. */
+#define PIPE_MEMORY_LIMIT_MIB 2048
 
 typedef struct {
   unsigned seen; /* PipeOptionId bits given on the command line */
   const char *cache_dir, *lv2_path, *plugin, *perf_json, *device, *out_dir, *route, *ardour_dir, *budget;
   int jobs, plugin_position;
   double timeout_s;
+  unsigned long memory_limit_mib; /* default PIPE_MEMORY_LIMIT_MIB; 0: none */
   int lock_timeout_ms;
   bool force, strict, performance, help, install;
   bool engine_lilv; /* --engine lilv */

@@ -239,10 +239,13 @@ int pipe_daw_generate(PipeCtx *ctx, bool all_or_nothing)
   g.out = out_dir(ctx);
   if (n < 0 || pipe_fs_mkdirs(g.out, ctx->diags) != PIPE_OK)
     goto done;
+  pipe_fs_sweep_dead_temps(g.out); /* what a killed run was writing */
   if (ctx->opts->install || ctx->opts->ardour_dir) {
     g.install_dirs = daw_ardour_user_dirs(ctx->opts->ardour_dir, true, ctx->diags);
     if (!g.install_dirs[0])
       goto done; /* nowhere to install: nothing is written, nothing half-done */
+    for (size_t k = 0; g.install_dirs[k]; k++)
+      pipe_fs_sweep_dead_temps(g.install_dirs[k]);
   }
   int ph = pipe_perf_phase_begin(ctx->perf, "generate");
   size_t i;

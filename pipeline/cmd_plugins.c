@@ -48,6 +48,7 @@ PipeStatus pipe_extract(PipeCtx *ctx, bool force, PlugExtractReport **report)
                        .engine = ctx->opts->engine_lilv ? PLUG_ENGINE_LILV : PLUG_ENGINE_STREAM,
                        .jobs = ctx->opts->jobs,
                        .timeout_s = ctx->opts->timeout_s,
+                       .memory_limit_mib = ctx->opts->memory_limit_mib,
                        .force = force,
                        .progress = ctx->tty ? pipe_progress : NULL};
   PipeStatus st = plug_extract(ctx->store, &o, ctx->perf, report, ctx->diags);
@@ -232,6 +233,7 @@ int pipe_cmd_plugins_health(PipeCtx *ctx)
                       .filter = ctx->opts->plugin,
                       .jobs = ctx->opts->jobs,
                       .timeout_s = ctx->opts->timeout_s,
+                      .memory_limit_mib = ctx->opts->memory_limit_mib,
                       .log_path = log_path,
                       .names = plug_index_entries(index),
                       .progress = ctx->tty ? pipe_progress : NULL};

@@ -25,25 +25,27 @@
 
 static const PipeCommand COMMANDS[] = {
     {"plugins:extract", pipe_cmd_plugins_extract, PIPE_CMD_CACHE_WRITE,
-     COMMON_OPTS | PIPE_OPT_LV2_PATH | PIPE_OPT_JOBS | PIPE_OPT_TIMEOUT | PIPE_OPT_FORCE | PIPE_OPT_FORMAT |
-         PIPE_OPT_STRICT | PIPE_OPT_ENGINE,
+     COMMON_OPTS | PIPE_OPT_LV2_PATH | PIPE_OPT_JOBS | PIPE_OPT_TIMEOUT | PIPE_OPT_MEMORY_LIMIT | PIPE_OPT_FORCE |
+         PIPE_OPT_FORMAT | PIPE_OPT_STRICT | PIPE_OPT_ENGINE,
      0, "", "describe every installed LV2 plugin into the cache (incremental)",
      "Scans the LV2 path, and describes each plugin whose bundle changed since the last run in a pool of worker\n"
      "processes: one JSON descriptor per plugin, with each control port's Ardour parameter number. A plugin whose\n"
-     "interrogation crashes or overruns --timeout (default 5 s) is recorded as failed and the run goes on; what\n"
-     "plugins print goes to logs/extract.log in the cache. Exits 0 even when some plugins failed, 1 with --strict."},
+     "interrogation crashes, overruns --timeout (default 5 s) or --memory-limit is recorded as failed and the run\n"
+     "goes on; what plugins print goes to logs/extract.log in the cache (the first MiB of each). Exits 0 even when\n"
+     "some plugins failed, 1 with --strict."},
     {"plugins:list", pipe_cmd_plugins_list, PIPE_CMD_CACHE_READ, COMMON_OPTS | PIPE_OPT_PLUGIN | PIPE_OPT_FORMAT, 0, "",
      "list the described plugins from the cache",
      "Prints name, URI, class, control inputs/outputs and status of each cached plugin descriptor (run\n"
      "plugins:extract first), and the last health result when plugins:health has been run."},
     {"plugins:health", pipe_cmd_plugins_health, PIPE_CMD_CACHE_WRITE,
-     COMMON_OPTS | PIPE_OPT_LV2_PATH | PIPE_OPT_JOBS | PIPE_OPT_TIMEOUT | PIPE_OPT_PLUGIN | PIPE_OPT_FORMAT |
-         PIPE_OPT_STRICT,
+     COMMON_OPTS | PIPE_OPT_LV2_PATH | PIPE_OPT_JOBS | PIPE_OPT_TIMEOUT | PIPE_OPT_MEMORY_LIMIT | PIPE_OPT_PLUGIN |
+         PIPE_OPT_FORMAT | PIPE_OPT_STRICT,
      0, "", "instantiate and run each plugin in isolation, report the unhealthy ones",
      "Each plugin is instantiated at 48 kHz with the usual host features, every port connected (controls at their\n"
      "defaults, silent audio), activated, run for one 1024-frame block and freed, in a worker process. Reports ok,\n"
-     "missing-feature, instantiate-failed, crashed (signal), timeout (default 10 s) or non-finite (which output).\n"
-     "Exits 1 when any plugin is unhealthy only with --strict."},
+     "missing-feature, instantiate-failed, crashed (signal), timeout (default 10 s), memory-limit (over\n"
+     "--memory-limit, default 2048 MiB), non-finite (which output) or output-flood (over 1 MiB printed; the log\n"
+     "keeps the first MiB). Exits 1 when any plugin is unhealthy only with --strict."},
     {"maps:validate", pipe_cmd_maps_validate, PIPE_CMD_CACHE_WRITE, COMMON_OPTS | PIPE_OPT_FORMAT | PIPE_OPT_STRICT, -1,
      "[PATHS...]", "check canonical controller maps: schema, controller rules, conflicts",
      "Reads canonical maps (YAML files, or directories searched for *.yaml) with their channel registries and\n"
@@ -77,8 +79,8 @@ static const PipeCommand COMMANDS[] = {
      "replaces a file ctrlmap did not write unless --force."},
     {"workflow:complete", pipe_cmd_workflow_complete, PIPE_CMD_CACHE_WRITE,
      COMMON_OPTS | PIPE_OPT_FORMAT | PIPE_OPT_STRICT | PIPE_OPT_LV2_PATH | PIPE_OPT_JOBS | PIPE_OPT_TIMEOUT |
-         PIPE_OPT_FORCE | PIPE_OPT_ENGINE | PIPE_OPT_OUT | PIPE_OPT_ROUTE | PIPE_OPT_PLUGIN_POSITION |
-         PIPE_OPT_INSTALL | PIPE_OPT_ARDOUR_DIR,
+         PIPE_OPT_MEMORY_LIMIT | PIPE_OPT_FORCE | PIPE_OPT_ENGINE | PIPE_OPT_OUT | PIPE_OPT_ROUTE |
+         PIPE_OPT_PLUGIN_POSITION | PIPE_OPT_INSTALL | PIPE_OPT_ARDOUR_DIR,
      -1, "[MAPS...]", "run every phase: extract, validate, check, generate (and install)",
      "Describes the installed plugins, validates and checks the maps (the bundled defaults without MAPS) and writes\n"
      "their Ardour maps, installing them with --install. Each phase skips what did not change since the last run\n"
@@ -312,6 +314,10 @@ static int run_command(const PipeCommand *c, int argc, char **argv)
   int prc = finish_performance(&ctx);
   if (rc == PIPE_EXIT_OK)
     rc = prc;
+  /* An error left in the run's diagnostics (a cache document that could not be saved on a full disk...) means the
+   * run did not do all it says, whatever the handler concluded from its own findings. */
+  if ((rc == PIPE_EXIT_OK || rc == PIPE_EXIT_FINDINGS) && pipe_diags_count_severity(ctx.diags, PIPE_SEV_ERROR))
+    rc = PIPE_EXIT_ENV;
   pipe_print_diags(&ctx);
   /* A command whose output could not be written (a full disk, a closed pipe) has not succeeded. */
   if ((fflush(stdout) != 0 || ferror(stdout)) && rc == PIPE_EXIT_OK) {

@@ -4,6 +4,7 @@
 #include "xalloc.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -62,7 +63,8 @@ static bool write_all(int fd, const char *data, size_t len)
 
 PipeStatus pipe_fs_write_atomic(const char *path, const void *data, size_t len, bool durable, PipeDiagList *diags)
 {
-  char *tmp = pipe_xasprintf("%s.tmp.XXXXXX", path);
+  /* The writer's pid in the name lets pipe_fs_sweep_dead_temps tell a killed writer's leftovers from a live one's. */
+  char *tmp = pipe_xasprintf("%s.tmp.%ld.XXXXXX", path, (long)getpid());
   PipeStatus st = PIPE_ERR_IO;
   int fd = mkstemp(tmp);
   if (fd < 0) {
@@ -94,7 +96,8 @@ PipeStatus pipe_fs_read(const char *path, size_t max_len, char **data, size_t *l
 {
   *data = NULL;
   *len = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer; it is refused below. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     PipeSeverity sev = errno == ENOENT ? PIPE_SEV_NOTE : PIPE_SEV_ERROR;
     pipe_diag_add(diags, sev, "io-read", path, 0, 0, "cannot open file: %s", strerror(errno));
@@ -144,6 +147,35 @@ void pipe_fs_sweep_temps(const char *dir)
   while ((e = readdir(d)))
     if (strstr(e->d_name, ".tmp."))
       unlinkat(dirfd(d), e->d_name, 0);
+  closedir(d);
+}
+
+/* The pid in "NAME.tmp.PID.XXXXXX", or 0 if `name` is not such a name. */
+static pid_t temp_writer(const char *name)
+{
+  const char *t = strstr(name, ".tmp.");
+  while (t && strstr(t + 1, ".tmp."))
+    t = strstr(t + 1, ".tmp."); /* the last one: NAME may hold ".tmp." itself */
+  if (!t)
+    return 0;
+  char *end = NULL;
+  long pid = strtol(t + 5, &end, 10);
+  if (end == t + 5 || pid <= 0 || *end != '.' || strlen(end + 1) != 6)
+    return 0;
+  return (pid_t)pid;
+}
+
+void pipe_fs_sweep_dead_temps(const char *dir)
+{
+  DIR *d = opendir(dir);
+  if (!d)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    pid_t pid = temp_writer(e->d_name);
+    if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH)
+      unlinkat(dirfd(d), e->d_name, 0);
+  }
   closedir(d);
 }
 

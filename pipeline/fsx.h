@@ -19,8 +19,13 @@ PipeStatus pipe_fs_write_atomic(const char *path, const void *data, size_t len, 
 /* Reads a whole file into an owned, NUL-terminated buffer. Files larger than `max_len` are refused. */
 PipeStatus pipe_fs_read(const char *path, size_t max_len, char **data, size_t *len, PipeDiagList *diags);
 
-/* Removes temporary files that a killed writer left in `dir` (names containing ".tmp."). */
+/* Removes temporary files that a killed writer left in `dir` (names containing ".tmp."). Only for directories
+ * ctrlmap owns and holds the lock of (the cache). */
 void pipe_fs_sweep_temps(const char *dir);
+/* Removes the temporary files of pipe_fs_write_atomic ("NAME.tmp.PID.XXXXXX") whose writer is dead, and nothing
+ * else: for shared directories (Ardour's map folder, --out), where another ctrlmap may be writing right now and a
+ * user's own file may have ".tmp." in its name. */
+void pipe_fs_sweep_dead_temps(const char *dir);
 
 /* Takes an flock(2) on `path` (created if missing), shared or exclusive, waiting up to `timeout_ms` (negative:
  * forever). The lock dies with the process, so a killed run never leaves a stale lock. Returns the lock fd in *fd. */

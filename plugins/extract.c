@@ -111,7 +111,9 @@ PipeStatus plug_desc_load(const CacheStore *store, json_t *index, const char *ur
   PipeStatus st = pipe_fs_read(path, DESC_MAX, &data, &len, diags);
   if (st == PIPE_OK && cache_hash(data, len) != want) {
     pipe_diag_add(diags, PIPE_SEV_ERROR, "cache-corrupt", path, 0, 0,
-                  "descriptor of <%s> fails its checksum; run `ctrlmap plugins:extract` to rebuild it", uri);
+                  "descriptor of <%s> fails its checksum (changed outside ctrlmap); run `ctrlmap plugins:extract --force` "
+                  "to rebuild it",
+                  uri);
     st = PIPE_ERR_CORRUPT;
   }
   json_error_t err;
@@ -167,20 +169,55 @@ static json_t *write_descriptor(ExtractCtx *x, const char *uri, json_t *desc)
   return res;
 }
 
-/* Streams the plugin's data files (manifest and rdfs:seeAlso files, known from the manifests alone) into a graph
- * and describes it from there; NULL when the graph reader cannot model this plugin (lilv then does it). */
-static json_t *describe_streamed(ExtractCtx *x, const LilvPlugin *p)
+/* Why the plugin's data files (manifest and rdfs:seeAlso files) cannot be read, or NULL. Checked before reading:
+ * a FIFO would block the reader until the timeout, /dev/zero would feed it forever, and a missing file would leave
+ * a plugin with no name and no ports that lilv describes without a word. */
+static char *data_file_problem(const LilvPlugin *p)
+{
+  const LilvNodes *data = lilv_plugin_get_data_uris(p);
+  char *why = NULL;
+  LILV_FOREACH(nodes, i, data) {
+    char *path = lilv_file_uri_parse(lilv_node_as_uri(lilv_nodes_get(data, i)), NULL);
+    struct stat sb;
+    if (!path)
+      why = pipe_xasprintf("a data file is not a local file: %s", lilv_node_as_uri(lilv_nodes_get(data, i)));
+    else if (stat(path, &sb) != 0 || access(path, R_OK) != 0)
+      why = pipe_xasprintf("cannot read its data file %s: %s", path, strerror(errno));
+    else if (!S_ISREG(sb.st_mode))
+      why = pipe_xasprintf("its data file %s is not a regular file (a FIFO, device or socket)", path);
+    lilv_free(path);
+    if (why)
+      break;
+  }
+  return why;
+}
+
+/* Streams the plugin's data files into a graph. On a Turtle error, NULL with *why set: a plugin whose Turtle is
+ * broken is reported, not described from whatever part of it lilv managed to read. */
+static PlugGraph *stream_data(const LilvPlugin *p, char **why)
 {
   PlugGraph *g = plug_graph_new();
   const LilvNodes *data = lilv_plugin_get_data_uris(p);
-  bool ok = true;
-  LILV_FOREACH(nodes, i, data)
-    ok = ok && plug_graph_load(g, lilv_node_as_uri(lilv_nodes_get(data, i))) == PIPE_OK;
-  json_t *desc = NULL;
-  if (ok) {
-    plug_graph_seal(g);
-    desc = plug_describe_graph(x->world, x->nodes, p, g);
+  LILV_FOREACH(nodes, i, data) {
+    const char *file = lilv_node_as_uri(lilv_nodes_get(data, i));
+    if (plug_graph_load(g, file) != PIPE_OK) {
+      const char *err = plug_graph_error(g);
+      *why = err ? pipe_xasprintf("its Turtle has an error: %s", err) : pipe_xasprintf("cannot read %s", file);
+      plug_graph_free(g);
+      return NULL;
+    }
   }
+  plug_graph_seal(g);
+  return g;
+}
+
+/* Describes the plugin from the streamed graph; NULL when the graph reader cannot model this plugin (lilv then
+ * does it), or on a Turtle error (*why set). With the lilv engine, the files are streamed only for that check, so
+ * that both engines refuse the same plugins. */
+static json_t *describe_streamed(ExtractCtx *x, const LilvPlugin *p, char **why)
+{
+  PlugGraph *g = stream_data(p, why);
+  json_t *desc = g && x->opts->engine == PLUG_ENGINE_STREAM ? plug_describe_graph(x->world, x->nodes, p, g) : NULL;
   plug_graph_free(g);
   return desc;
 }
@@ -194,11 +231,13 @@ static void extract_run(void *vctx, size_t job, PlugBuf *out)
   if (!p) {
     res = json_pack("{s:s}", "error", "plugin not found in the LV2 world");
   } else {
-    json_t *desc = x->opts->engine == PLUG_ENGINE_STREAM ? describe_streamed(x, p) : NULL;
-    if (!desc)
+    char *why = data_file_problem(p);
+    json_t *desc = why ? NULL : describe_streamed(x, p, &why);
+    if (!desc && !why)
       desc = plug_describe(x->world, x->nodes, p);
-    res = write_descriptor(x, x->uris[job], desc);
+    res = why ? json_pack("{s:s}", "error", why) : write_descriptor(x, x->uris[job], desc);
     json_decref(desc);
+    free(why);
   }
   lilv_node_free(uri);
   plug_buf_append_json(out, res);
@@ -224,6 +263,11 @@ static void record_failure(ExtractCtx *x, size_t job, const char *why)
   json_object_set_new(e, "error", json_string(why));
   json_array_append_new(x->report->failures, json_pack("{s:s, s:s}", "uri", x->uris[job], "error", why));
   x->report->failed++;
+}
+
+static const char *extract_label(void *vctx, size_t job)
+{
+  return ((ExtractCtx *)vctx)->uris[job];
 }
 
 static void extract_done(void *vctx, size_t job, const PlugJobResult *r)
@@ -343,8 +387,9 @@ static void report_cached(PlugExtractReport *r, const char *uri, json_t *entry)
   }
 }
 
-/* Decides, plugin by plugin, what can be reused; the rest becomes jobs. Returns the new plugin table. */
-static json_t *plan_jobs(ExtractCtx *x, json_t *old, const PlugBundle *b, size_t nb)
+/* Decides, plugin by plugin, what can be reused; the rest becomes jobs. Returns the new plugin table. A descriptor
+ * that is no longer the file the index recorded (truncated, edited, deleted) is described again, with a warning. */
+static json_t *plan_jobs(ExtractCtx *x, json_t *old, const PlugBundle *b, size_t nb, PipeDiagList *diags)
 {
   json_t *plugins = json_object();
   size_t cap = lilv_plugins_size(x->all);
@@ -364,6 +409,15 @@ static json_t *plan_jobs(ExtractCtx *x, json_t *old, const PlugBundle *b, size_t
       report_cached(x->report, uri, prev);
       json_decref(dirs);
       continue;
+    }
+    if (same && !usable && json_str_is(json_object_get(prev, "status"), "ok")) {
+      const char *file = json_string_value(json_object_get(prev, "file"));
+      char *path = file ? cache_path(x->store, file) : NULL;
+      pipe_diag_add(diags, PIPE_SEV_WARNING, "cache-corrupt", path, 0, 0,
+                    "the descriptor of <%s> is not the file the index recorded (changed or removed outside "
+                    "ctrlmap); describing the plugin again",
+                    uri);
+      free(path);
     }
     json_t *e = json_pack("{s:s, s:o}", "fp", fp, "data_bundles", dirs);
     json_object_set_new(plugins, uri, e);
@@ -414,13 +468,13 @@ static PipeStatus run_extraction(ExtractCtx *x, const char *lv2_path, json_t *ol
   int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   free(log_path);
   int ph = pipe_perf_phase_begin(x->perf, "load");
-  x->world = plug_world_load(lv2_path, log_fd);
+  x->world = plug_world_load(lv2_path, b, nb, log_fd);
   x->report->turtle_loaded = true;
   x->all = lilv_world_get_all_plugins(x->world);
   x->nodes = plug_nodes_new(x->world);
   pipe_perf_phase_end(x->perf, ph);
   x->phase = pipe_perf_phase_begin(x->perf, "extract");
-  json_t *plugins = plan_jobs(x, old, b, nb);
+  json_t *plugins = plan_jobs(x, old, b, nb, diags);
   x->report->plugins = lilv_plugins_size(x->all);
   pipe_perf_cache(x->perf, x->phase, x->report->cached, x->n_jobs);
   /* The lilv engine reads each plugin in a fresh world: lilv answers from everything loaded so far, so a worker
@@ -428,6 +482,8 @@ static PipeStatus run_extraction(ExtractCtx *x, const char *lv2_path, json_t *ol
   PlugPoolOpts po = {.workers = default_jobs(x->opts->jobs),
                      .timeout_s = x->timeout_s,
                      .output_fd = log_fd,
+                     .label = extract_label,
+                     .memory_limit_mib = x->opts->memory_limit_mib,
                      .jobs_per_worker = x->opts->engine == PLUG_ENGINE_LILV ? 1 : 0,
                      .run = extract_run,
                      .done = extract_done,
@@ -491,7 +547,7 @@ PipeStatus plug_extract(CacheStore *store, const PlugExtractOpts *opts, PipePerf
   char *lv2_path = plug_lv2_path(opts->lv2_path);
   int ph = pipe_perf_phase_begin(perf, "scan");
   size_t nb = 0, readable = 0;
-  PlugBundle *b = plug_scan_bundles(lv2_path, &nb, &readable);
+  PlugBundle *b = plug_scan_bundles(lv2_path, &nb, &readable, diags);
   json_t *bundles = bundles_json(b, nb);
   pipe_perf_phase_end(perf, ph);
   if (readable == 0) {
@@ -558,7 +614,7 @@ json_t *plug_cache_verify(const CacheStore *store, const char *lv2_path, PipeDia
     return NULL;
   char *path = plug_lv2_path(lv2_path);
   size_t nb = 0, readable = 0, plugins = 0, failed = 0, corrupt = 0, missing = 0;
-  PlugBundle *b = plug_scan_bundles(path, &nb, &readable);
+  PlugBundle *b = plug_scan_bundles(path, &nb, &readable, diags);
   json_t *now = bundles_json(b, nb);
   const char *uri;
   json_t *e;

@@ -4,6 +4,8 @@
 #include "../pipeline/xalloc.h"
 
 #include <serd/serd.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -29,6 +31,7 @@ struct PlugGraph {
   Triple *triples;
   size_t n_triples, cap_triples;
   SerdEnv *env;
+  char *error; /* the first error serd reported */
   /* CURIE or relative URI -> term, valid while the prefixes and base stay as they are: a file repeats "lv2:index"
    * a thousand times, and expanding it each time (a prefix search, URI parsing, an allocation) was a third of the
    * read time. */
@@ -67,6 +70,7 @@ void plug_graph_free(PlugGraph *g)
   free(g->slots);
   free(g->triples);
   free(g->blank_prefix);
+  free(g->error);
   free(g->syslang);
   free(g->curie_keys);
   free(g->curie_vals);
@@ -267,11 +271,25 @@ static SerdStatus on_statement(void *handle, SerdStatementFlags flags, const Ser
   return SERD_SUCCESS;
 }
 
+/* Keeps the first error for the report; lilv logs them all in the log file. */
 static SerdStatus on_error(void *handle, const SerdError *err)
 {
-  (void)handle;
-  (void)err;
-  return SERD_SUCCESS; /* the status of serd_reader_read_file says enough; lilv logs the details */
+  PlugGraph *g = handle;
+  if (g->error)
+    return SERD_SUCCESS;
+  char msg[512];
+  va_list args;
+  va_copy(args, *err->args);
+  vsnprintf(msg, sizeof msg, err->fmt, args);
+  va_end(args);
+  msg[strcspn(msg, "\n")] = '\0'; /* serd ends its messages with a newline */
+  g->error = pipe_xasprintf("%s:%u:%u: %s", (const char *)err->filename, err->line, err->col, msg);
+  return SERD_SUCCESS;
+}
+
+const char *plug_graph_error(const PlugGraph *g)
+{
+  return g->error;
 }
 
 PipeStatus plug_graph_load(PlugGraph *g, const char *file_uri)
@@ -282,7 +300,7 @@ PipeStatus plug_graph_load(PlugGraph *g, const char *file_uri)
   serd_env_set_base_uri(g->env, &base);
   curies_clear(g);
   SerdReader *r = serd_reader_new(SERD_TURTLE, g, NULL, on_base, on_prefix, on_statement, NULL);
-  serd_reader_set_error_sink(r, on_error, NULL);
+  serd_reader_set_error_sink(r, on_error, g);
   SerdStatus st = serd_reader_read_file(r, (const uint8_t *)file_uri);
   serd_reader_free(r);
   return st > SERD_FAILURE ? PIPE_ERR_PARSE : PIPE_OK;

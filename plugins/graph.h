@@ -24,6 +24,9 @@ void plug_graph_free(PlugGraph *g); /* NULL is a no-op */
  * error (the graph then holds what was read before it). */
 PipeStatus plug_graph_load(PlugGraph *g, const char *file_uri);
 
+/* The first syntax or read error of any load, as "path:line:column: message" (serd's words), or NULL. */
+const char *plug_graph_error(const PlugGraph *g);
+
 /* Sorts the triples; call once after the last load and before any query. */
 void plug_graph_seal(PlugGraph *g);
 

@@ -33,6 +33,8 @@ const char *plug_health_status_name(PlugHealthStatus st)
   case PLUG_HEALTH_CRASHED: return "crashed";
   case PLUG_HEALTH_TIMEOUT: return "timeout";
   case PLUG_HEALTH_NONFINITE: return "non-finite";
+  case PLUG_HEALTH_MEMORY_LIMIT: return "memory-limit";
+  case PLUG_HEALTH_OUTPUT_FLOOD: return "output-flood";
   case PLUG_HEALTH_ERROR: return "error";
   }
   return "error";
@@ -69,6 +71,25 @@ static json_t *failure_result(const PlugJobResult *r, double timeout_s)
   return j;
 }
 
+/* Printing megabytes from instantiate() or run() is a real-time hazard in a DAW, so a plugin that did it and was
+ * otherwise fine is reported; a worse status (crashed...) stays the status. */
+static void flag_flood(json_t *entry, const PlugJobResult *r)
+{
+  if (!r->output_truncated || strcmp(json_string_value(json_object_get(entry, "status")), "ok"))
+    return;
+  char *detail = pipe_xasprintf("wrote %.1f MiB to stdout/stderr in one instantiate and run; the log keeps the "
+                                "first part",
+                                (double)r->output / (1024.0 * 1024.0));
+  json_object_set_new(entry, "status", json_string(plug_health_status_name(PLUG_HEALTH_OUTPUT_FLOOD)));
+  json_object_set_new(entry, "detail", json_string(detail));
+  free(detail);
+}
+
+static const char *health_label(void *vctx, size_t job)
+{
+  return ((HealthCtx *)vctx)->uris[job];
+}
+
 static void health_done(void *vctx, size_t job, const PlugJobResult *r)
 {
   HealthCtx *h = vctx;
@@ -79,6 +100,7 @@ static void health_done(void *vctx, size_t job, const PlugJobResult *r)
   }
   json_t *entry = json_pack("{s:s}", "uri", h->uris[job]);
   json_object_update(entry, res);
+  flag_flood(entry, r);
   json_object_set_new(entry, "ms", json_real(r->ms));
   json_decref(res);
   h->results[job] = entry;
@@ -108,7 +130,10 @@ PipeStatus plug_health(const PlugHealthOpts *opts, PipePerf *perf, json_t **resu
   char *lv2_path = plug_lv2_path(opts->lv2_path);
   int log_fd = plug_log_open(opts->log_path);
   int ph = pipe_perf_phase_begin(perf, "load");
-  h.world = plug_world_load(lv2_path, log_fd);
+  size_t nb = 0, readable = 0;
+  PlugBundle *b = plug_scan_bundles(lv2_path, &nb, &readable, diags);
+  h.world = plug_world_load(lv2_path, b, nb, log_fd);
+  plug_bundles_free(b, nb);
   h.all = lilv_world_get_all_plugins(h.world);
   select_plugins(&h);
   pipe_perf_phase_end(perf, ph);
@@ -118,6 +143,8 @@ PipeStatus plug_health(const PlugHealthOpts *opts, PipePerf *perf, json_t **resu
   PlugPoolOpts po = {.workers = opts->jobs > 0 ? opts->jobs : (int)(cpus > 0 ? cpus : 1),
                      .timeout_s = h.timeout_s,
                      .output_fd = log_fd,
+                     .label = health_label,
+                     .memory_limit_mib = opts->memory_limit_mib,
                      .jobs_per_worker = 1,
                      /* isolation: no plugin sees another's leftovers */ .child_init = health_child_init,
                      .run = health_run,

@@ -35,9 +35,10 @@ typedef enum {
 typedef struct {
   const char *lv2_path; /* NULL: plug_lv2_path(NULL) */
   PlugEngine engine;
-  int jobs;         /* worker processes; <= 0: online CPUs */
-  double timeout_s; /* per plugin; <= 0: default */
-  bool force;       /* re-extract everything */
+  int jobs;                       /* worker processes; <= 0: online CPUs */
+  double timeout_s;               /* per plugin; <= 0: default */
+  unsigned long memory_limit_mib; /* a worker over this resident size is killed; 0: no limit */
+  bool force;                     /* re-extract everything */
   PlugProgressFn progress;
   void *progress_data;
 } PlugExtractOpts;
@@ -92,7 +93,9 @@ typedef enum {
   PLUG_HEALTH_CRASHED,
   PLUG_HEALTH_TIMEOUT,
   PLUG_HEALTH_NONFINITE,
-  PLUG_HEALTH_ERROR /* the check itself could not be run (worker lost) */
+  PLUG_HEALTH_MEMORY_LIMIT, /* killed for going over --memory-limit */
+  PLUG_HEALTH_OUTPUT_FLOOD, /* worked, but wrote more to stdout/stderr than the log keeps (1 MiB) */
+  PLUG_HEALTH_ERROR         /* the check itself could not be run (worker lost) */
 } PlugHealthStatus;
 
 const char *plug_health_status_name(PlugHealthStatus st);
@@ -102,10 +105,11 @@ typedef struct {
   const char *filter; /* substring of URI or name, case-insensitive; NULL: all */
   int jobs;
   double timeout_s;
-  double sample_rate;   /* <= 0: 48000 */
-  unsigned block;       /* <= 0: 1024 */
-  const char *log_path; /* where plugin output goes (appended); NULL: discarded */
-  json_t *names;        /* optional plugin index (uri -> {name...}), borrowed: lets --plugin match names */
+  unsigned long memory_limit_mib; /* a plugin over this resident size is killed (memory-limit); 0: no limit */
+  double sample_rate;             /* <= 0: 48000 */
+  unsigned block;                 /* <= 0: 1024 */
+  const char *log_path;           /* where plugin output goes (appended); NULL: discarded */
+  json_t *names;                  /* optional plugin index (uri -> {name...}), borrowed: lets --plugin match names */
   PlugProgressFn progress;
   void *progress_data;
 } PlugHealthOpts;

@@ -17,13 +17,18 @@ typedef struct {
 
 /* Lists the bundles (directories holding a manifest.ttl) of every directory of `lv2_path`, with their metadata
  * fingerprints, in path order. Unreadable path entries are skipped, as lilv skips them; *readable_dirs counts the
- * ones that could be read. */
-PlugBundle *plug_scan_bundles(const char *lv2_path, size_t *n, size_t *readable_dirs);
+ * ones that could be read. A bundle whose manifest.ttl is not a regular file (a FIFO would block the reader
+ * forever, /dev/zero would feed it forever) or is larger than PLUG_MANIFEST_MAX is left out, with a warning
+ * (lv2-bundle-skipped) in `diags` if not NULL. */
+PlugBundle *plug_scan_bundles(const char *lv2_path, size_t *n, size_t *readable_dirs, PipeDiagList *diags);
 void plug_bundles_free(PlugBundle *bundles, size_t n);
 
-/* A lilv world with every manifest loaded from `lv2_path`, and nothing else. What lilv prints while loading goes to
- * `log_fd` (-1: discarded) instead of the terminal. */
-LilvWorld *plug_world_load(const char *lv2_path, int log_fd);
+/* The largest manifest.ttl read: Debian's largest (lsp-plugins) is 33 KiB. */
+#define PLUG_MANIFEST_MAX (16u * 1024 * 1024)
+
+/* A lilv world with the manifests of `bundles` loaded, and nothing else (plugin data is read when asked for, in
+ * the workers). What lilv prints while loading goes to `log_fd` (-1: discarded) instead of the terminal. */
+LilvWorld *plug_world_load(const char *lv2_path, const PlugBundle *bundles, size_t n, int log_fd);
 
 /* The directory part of a file: URI with a trailing '/', or NULL. Owned. */
 char *plug_uri_dir(const char *file_uri);

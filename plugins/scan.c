@@ -52,8 +52,28 @@ static int cmp_strs(const void *a, const void *b)
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether entry `name` of `dirfd` has a manifest lilv can read safely; if it has one that is unsafe, says why. */
+static bool manifest_ok(int dir_fd, const char *dir, const char *name, PipeDiagList *diags)
+{
+  char *manifest = pipe_xasprintf("%s/manifest.ttl", name);
+  struct stat sb;
+  bool ok = faccessat(dir_fd, manifest, R_OK, 0) == 0 && fstatat(dir_fd, manifest, &sb, 0) == 0;
+  const char *why = !ok                              ? NULL
+                    : !S_ISREG(sb.st_mode)           ? "is not a regular file (it is a FIFO, device or socket)"
+                    : sb.st_size > PLUG_MANIFEST_MAX ? "is larger than 16 MiB, which no manifest is"
+                                                     : NULL;
+  if (why) {
+    char *file = pipe_xasprintf("%s/%s", dir, manifest);
+    pipe_diag_add(diags, PIPE_SEV_WARNING, "lv2-bundle-skipped", file, 0, 0, "this manifest %s; the bundle is skipped",
+                  why);
+    free(file);
+  }
+  free(manifest);
+  return ok && !why;
+}
+
 /* Appends the bundles of one LV2 directory, sorted by name. Returns false if the directory cannot be read. */
-static bool scan_dir(const char *dir, PlugBundle **out, size_t *n, size_t *cap)
+static bool scan_dir(const char *dir, PlugBundle **out, size_t *n, size_t *cap, PipeDiagList *diags)
 {
   DIR *d = opendir(dir);
   if (!d)
@@ -64,12 +84,10 @@ static bool scan_dir(const char *dir, PlugBundle **out, size_t *n, size_t *cap)
   while ((e = readdir(d))) {
     if (e->d_name[0] == '.')
       continue;
-    char *manifest = pipe_xasprintf("%s/manifest.ttl", e->d_name);
-    if (faccessat(dirfd(d), manifest, R_OK, 0) == 0) {
+    if (manifest_ok(dirfd(d), dir, e->d_name, diags)) {
       pipe_grow((void **)&names, &ncap, nn + 1, sizeof(char *));
       names[nn++] = pipe_xstrdup(e->d_name);
     }
-    free(manifest);
   }
   closedir(d);
   if (nn)
@@ -88,7 +106,7 @@ static bool scan_dir(const char *dir, PlugBundle **out, size_t *n, size_t *cap)
   return true;
 }
 
-PlugBundle *plug_scan_bundles(const char *lv2_path, size_t *n, size_t *readable_dirs)
+PlugBundle *plug_scan_bundles(const char *lv2_path, size_t *n, size_t *readable_dirs, PipeDiagList *diags)
 {
   *readable_dirs = 0;
   PlugBundle *out = NULL;
@@ -100,7 +118,7 @@ PlugBundle *plug_scan_bundles(const char *lv2_path, size_t *n, size_t *readable_
     size_t len = strlen(dir);
     while (len > 1 && dir[len - 1] == '/')
       dir[--len] = '\0';
-    *readable_dirs += scan_dir(dir, &out, n, &cap);
+    *readable_dirs += scan_dir(dir, &out, n, &cap, diags);
     free(dir);
   }
   free(copy);
@@ -119,7 +137,7 @@ int plug_log_open(const char *path)
   return path ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
 }
 
-LilvWorld *plug_world_load(const char *lv2_path, int log_fd)
+LilvWorld *plug_world_load(const char *lv2_path, const PlugBundle *bundles, size_t n, int log_fd)
 {
   LilvWorld *world = lilv_world_new();
   LilvNode *path = lilv_new_string(world, lv2_path);
@@ -130,7 +148,15 @@ LilvWorld *plug_world_load(const char *lv2_path, int log_fd)
   int saved = dup(STDERR_FILENO);
   int sink = log_fd >= 0 ? log_fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
   dup2(sink, STDERR_FILENO);
-  lilv_world_load_all(world);
+  /* Bundle by bundle rather than lilv_world_load_all: only the manifests plug_scan_bundles found safe to read.
+   * The rest is what lilv_world_load_all does after loading the bundles. */
+  for (size_t i = 0; i < n; i++) {
+    LilvNode *uri = lilv_new_file_uri(world, NULL, bundles[i].path);
+    lilv_world_load_bundle(world, uri);
+    lilv_node_free(uri);
+  }
+  lilv_world_load_specifications(world);
+  lilv_world_load_plugin_classes(world);
   fflush(stderr);
   dup2(saved, STDERR_FILENO);
   close(saved);
@@ -169,7 +195,7 @@ json_t *plug_path_info(const char *lv2_path)
     char *dir = expand_home(tok);
     size_t n = 0, cap = 0;
     PlugBundle *b = NULL;
-    bool readable = scan_dir(dir, &b, &n, &cap);
+    bool readable = scan_dir(dir, &b, &n, &cap, NULL);
     json_array_append_new(out,
                           json_pack("{s:s, s:b, s:I}", "dir", dir, "readable", readable, "bundles", (json_int_t)n));
     plug_bundles_free(b, n);

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2031 # RC is set by ctl (lib.sh) in this shell, not in a subshell
 # concurrency.sh: several ctrlmaps on one cache (the lock serialises writers; readers never see a half-written
-# index), and a plugins:extract killed with SIGKILL in the middle of its work leaves a cache the next run completes.
+# index), a plugins:extract killed with SIGKILL in the middle of its work leaves a cache the next run completes, and two
+# workflow:complete runs started together on one cache both succeed with whole outputs.
 set -euo pipefail
 # shellcheck source=tests/cli/lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../cli/lib.sh"
 
-: "${CTRLMAP_TEST_LV2_DIR:?CTRLMAP_TEST_LV2_DIR is not set: run the tests through ctest}"
+: "${CTRLMAP_TEST_LV2_DIR:?CTRLMAP_TEST_LV2_DIR is not set: run the tests through ctest}" "${CTRLMAP_SOURCE_DIR:?}"
 say "concurrency.sh: concurrent runs, the cache lock, and a killed run"
 
 # A large LV2 directory, so that a run takes long enough to be interrupted: N copies of the allports fixture
@@ -172,5 +173,42 @@ mid=$(printf 'gen-%04d' $((N / 2)))
 f=$(desc_file "$C3" "urn:ctrlmap:test:$mid")
 [ -n "$f" ] || fail "no descriptor for urn:ctrlmap:test:$mid"
 assert_eq "$(port_field "$f" latency ardour_param)" 10 "a descriptor's latency ardour_param"
+
+check "two workflow:complete runs on one cache at once: both exit 0, the maps are whole and the cache consistent"
+# The allports fixture among the 800 generated plugins, and twelve maps of it: a run that takes long enough
+# (a cold extract of 808 plugins) for the two to overlap.
+W="$T/w-maps"
+mkdir -p "$W"
+for ch in $(seq 1 12); do
+  sed -e "s/^midi_channel: 6/midi_channel: $ch/" -e "s/^  name: allports.*/  name: allports on channel $ch/" \
+    -e '/channel: 9,/d' "$CTRLMAP_SOURCE_DIR/tests/data/rules/check/good.yaml" >"$W/ch$ch.yaml"
+done
+cp -R "$CTRLMAP_TEST_LV2_DIR/ctrlmap-allports.lv2" "$BIG/"
+C4="$T/c4"
+for r in a b; do
+  "$CTRLMAP_BIN" workflow:complete --lv2-path "$BIG" --cache-dir "$C4" "$W" >"$T/wf-$r.out" 2>"$T/wf-$r.err" &
+  eval "pw_$r=\$!"
+done
+set +e
+# shellcheck disable=SC2154 # set by the eval above
+wait "$pw_a"
+ra=$?
+# shellcheck disable=SC2154
+wait "$pw_b"
+rb=$?
+set -e
+[ $ra -eq 0 ] || fail "the first workflow:complete exited $ra: $(cat "$T/wf-a.err")"
+[ $rb -eq 0 ] || fail "the second workflow:complete exited $rb: $(cat "$T/wf-b.err")"
+assert_eq "$(find "$C4/ardour" -name '*.map' | wc -l)" 12 "Ardour maps"
+for f in "$C4"/ardour/*.map; do
+  grep -q '</ArdourMIDIBindings>' "$f" || fail "$(basename "$f") is not whole"
+done
+assert_eq "$(find "$C4" -name '*.tmp.*' | wc -l)" 0 "temporary files left"
+ctl workflow:complete --lv2-path "$BIG" --cache-dir "$C4" "$W"
+assert_rc 0
+assert_has "$OUT" "0 described now"
+assert_has "$OUT" "0 written, 12 unchanged"
+ctl workflow:health --lv2-path "$BIG" --cache-dir "$C4" "$W"
+assert_has "$OUT" "all matching their checksums"
 
 say "ok"

@@ -820,6 +820,56 @@ static void test_sweep_temps(void **state)
   free(dir);
 }
 
+/* A pid that belonged to a process that has exited. */
+static long dead_pid(void)
+{
+  pid_t pid = fork();
+  if (pid == 0)
+    _exit(0);
+  waitpid(pid, NULL, 0);
+  return (long)pid;
+}
+
+static void test_sweep_dead_temps(void **state)
+{
+  (void)state;
+  char *dir = tu_tempdir();
+  char dead[64], alive[64], dead_in_name[96];
+  snprintf(dead, sizeof dead, "Mixer.map.tmp.%ld.Ab12Cd", dead_pid());
+  snprintf(alive, sizeof alive, "Mixer.map.tmp.%ld.Ab12Cd", (long)getpid());
+  snprintf(dead_in_name, sizeof dead_in_name, "my.tmp.1.map.tmp.%ld.zzzzzz", dead_pid());
+  /* Only a dead writer's temporaries go: a live writer's, and a user's files that merely look alike, stay. */
+  const char *const gone[] = {dead, dead_in_name};
+  const char *const kept[] = {alive, "notes.tmp.map", "x.map.tmp.abc", "x.map.tmp.12.abc", "x.map.tmp.0.abcdef",
+                              "x.map.tmp.-5.abcdef", "x.map"};
+  for (size_t i = 0; i < 2; i++) {
+    char *p = pipe_path_join(dir, gone[i]);
+    tu_write_file(p, "t", 1);
+    free(p);
+  }
+  for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+    char *p = pipe_path_join(dir, kept[i]);
+    tu_write_file(p, "k", 1);
+    free(p);
+  }
+  pipe_fs_sweep_dead_temps(dir);
+  for (size_t i = 0; i < 2; i++) {
+    char *p = pipe_path_join(dir, gone[i]);
+    if (access(p, F_OK) == 0)
+      fail_msg("%s was not swept", gone[i]);
+    free(p);
+  }
+  for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+    char *p = pipe_path_join(dir, kept[i]);
+    if (access(p, F_OK) != 0)
+      fail_msg("%s was swept", kept[i]);
+    free(p);
+  }
+  pipe_fs_sweep_dead_temps("/nonexistent/ctrlmap");
+  tu_rmtree(dir);
+  free(dir);
+}
+
 static void test_fs_read(void **state)
 {
   (void)state;
@@ -899,6 +949,7 @@ int main(void)
       cmocka_unit_test(test_write_atomic),
       cmocka_unit_test(test_write_atomic_readonly_dir),
       cmocka_unit_test(test_sweep_temps),
+      cmocka_unit_test(test_sweep_dead_temps),
       cmocka_unit_test(test_fs_read),
       cmocka_unit_test(test_path_join),
   };

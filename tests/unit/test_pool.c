@@ -20,11 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-typedef enum { J_OK, J_SEGV, J_ABRT, J_EXIT7, J_HANG, J_NOISY, J_HUGE, J_CLOSE_JOB_PIPE } JobKind;
+typedef enum { J_OK, J_SEGV, J_ABRT, J_EXIT7, J_HANG, J_NOISY, J_HUGE, J_CLOSE_JOB_PIPE, J_HOG, J_FLOOD } JobKind;
 
 #define MAX_JOBS 64
 #define HUGE_LEN (1024u * 1024u)
 #define NOISE_LINES 2000
+#define FLOOD_BYTES (3u * 1024 * 1024 + 17) /* far more than a pipe holds */
 
 /* The job table: workers inherit it at fork. */
 static JobKind g_kind[MAX_JOBS];
@@ -38,6 +39,9 @@ typedef struct {
   char *payload;
   size_t len;
   double ms;
+  unsigned long rss_mib;
+  unsigned long long output;
+  bool truncated;
 } Record;
 
 static Record g_rec[MAX_JOBS];
@@ -104,6 +108,23 @@ static void run_job(void *ctx, size_t job, PlugBuf *out)
     }
     append_ok(job, out);
     return;
+  case J_HOG: /* touches up to 1 GiB, 8 MiB at a time, then waits: the memory limit must stop it first */
+    for (int i = 0; i < 128; i++) {
+      char *p = malloc(8u << 20);
+      if (!p)
+        break;
+      memset(p, i + 1, 8u << 20);
+    }
+    for (;;)
+      pause();
+  case J_FLOOD: {
+    char chunk[4096];
+    memset(chunk, 'f', sizeof chunk);
+    for (size_t k = 0; k < FLOOD_BYTES; k += sizeof chunk)
+      fwrite(chunk, 1, FLOOD_BYTES - k < sizeof chunk ? FLOOD_BYTES - k : sizeof chunk, stdout);
+    append_ok(job, out);
+    return;
+  }
   case J_HUGE: {
     char chunk[4096];
     for (size_t k = 0; k < HUGE_LEN; k += sizeof chunk) {
@@ -128,6 +149,9 @@ static void on_done(void *ctx, size_t job, const PlugJobResult *res)
   r->signal = res->signal;
   r->exit_code = res->exit_code;
   r->ms = res->ms;
+  r->rss_mib = res->rss_mib;
+  r->output = res->output;
+  r->truncated = res->output_truncated;
   r->len = res->payload_len;
   free(r->payload);
   r->payload = NULL;
@@ -248,7 +272,9 @@ static void test_hostile_jobs(void **state)
     const Record *r = &g_rec[i];
     switch (g_kind[i]) {
     case J_OK:
-    case J_CLOSE_JOB_PIPE: /* not used in this run */
+    case J_CLOSE_JOB_PIPE: /* these three are not used in this run */
+    case J_HOG:
+    case J_FLOOD:
     case J_NOISY: {
       pids[n_pids++] = check_ok_payload(i);
       break;
@@ -493,6 +519,78 @@ static void test_jobs_per_worker(void **state)
   reset_records();
 }
 
+static void test_memory_limit(void **state)
+{
+  (void)state;
+  /* A job that eats memory is killed at the limit and reported as such; the jobs around it are not disturbed. */
+  reset_records();
+  const JobKind kinds[] = {J_OK, J_HOG, J_OK};
+  for (size_t i = 0; i < 3; i++)
+    g_kind[i] = kinds[i];
+  PlugPoolOpts o = opts_for(1, 20, -1);
+  o.memory_limit_mib = 192;
+  assert_int_equal(plug_pool_run(&o, 3, NULL), PIPE_OK);
+  assert_no_children();
+  check_ok_payload(0);
+  assert_int_equal(g_rec[1].calls, 1);
+  assert_int_equal(g_rec[1].outcome, PLUG_JOB_MEMORY);
+  assert_true(g_rec[1].rss_mib > 192);
+  assert_true(g_rec[1].rss_mib < 1024); /* stopped on the way, not after taking it all */
+  assert_true(g_rec[1].ms < 10000);     /* by the memory check, not the timeout */
+  check_ok_payload(2);
+  char *detail = NULL;
+  PlugJobResult r = {.outcome = PLUG_JOB_MEMORY, .rss_mib = 300};
+  assert_string_equal(plug_job_failure(&r, 5, &detail), "memory-limit");
+  assert_non_null(strstr(detail, "300 MiB"));
+  free(detail);
+  reset_records();
+}
+
+static const char *label_of(void *ctx, size_t job)
+{
+  (void)ctx;
+  static const char *names[] = {"urn:job:zero", "urn:job:one", "urn:job:two"};
+  return job < 3 ? names[job] : NULL;
+}
+
+static void test_output_limit(void **state)
+{
+  (void)state;
+  /* A job that floods its output: the worker is never stuck on a full pipe, the log keeps the first output_limit
+   * bytes under the job's label and says where it was cut, and the result says how much was written. */
+  reset_records();
+  const JobKind kinds[] = {J_FLOOD, J_NOISY, J_OK};
+  for (size_t i = 0; i < 3; i++)
+    g_kind[i] = kinds[i];
+  char *log = NULL;
+  int fd = make_output_file(&log);
+  PlugPoolOpts o = opts_for(1, 20, fd);
+  o.output_limit = 512 * 1024; /* the noisy job writes ~200 KiB */
+  o.label = label_of;
+  assert_int_equal(plug_pool_run(&o, 3, NULL), PIPE_OK);
+  close(fd);
+  assert_no_children();
+  for (size_t i = 0; i < 3; i++)
+    check_ok_payload(i);
+  assert_true(g_rec[0].truncated);
+  assert_true(g_rec[0].output >= FLOOD_BYTES); /* the flood, plus child_init's INIT line */
+  assert_false(g_rec[1].truncated);
+  assert_true(g_rec[1].output > 0);
+  size_t len = 0;
+  char *text = tu_read_file(log, &len);
+  char *zero = strstr(text, "== urn:job:zero ==\n"), *one = strstr(text, "== urn:job:one ==\n");
+  assert_non_null(zero);
+  assert_non_null(one);
+  assert_true(zero < one);
+  char *cut = strstr(text, "[ctrlmap: output cut here, after 524288 bytes]");
+  assert_true(cut && cut < one);
+  assert_non_null(strstr(one, "NOISE-OUT-1999"));
+  assert_true(len < 512 * 1024 + 2 * 2000 * 64 + 1024); /* the flood's first 512 KiB and the noisy job */
+  free(text);
+  remove_output_file(log);
+  reset_records();
+}
+
 static void test_signal_names(void **state)
 {
   (void)state;
@@ -532,6 +630,8 @@ int main(void)
       cmocka_unit_test(test_crash_with_one_worker),
       cmocka_unit_test(test_worker_dead_between_jobs),
       cmocka_unit_test(test_jobs_per_worker),
+      cmocka_unit_test(test_memory_limit),
+      cmocka_unit_test(test_output_limit),
       cmocka_unit_test(test_signal_names),
       cmocka_unit_test(test_plug_buf),
   };
