@@ -4,11 +4,13 @@
 #include "../pipeline/fsx.h"
 #include "../pipeline/xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Cache documents are small (the plugin index of ~550 plugins is ~300 KB); anything far larger is not ours. */
@@ -26,6 +28,26 @@ char *cache_default_dir(void)
     return pipe_path_join(xdg, "ctrlmap");
   const char *home = getenv("HOME");
   return pipe_xasprintf("%s/.cache/ctrlmap", home && *home ? home : "/tmp");
+}
+
+/* Removes what killed writers left in `dir` and its sub-folders down to `depth` (the cache is two levels deep:
+ * plugins/desc, maps/bindings). Only under the exclusive lock, when no other writer can be at work. */
+static void sweep_tree(const char *dir, int depth)
+{
+  pipe_fs_sweep_temps(dir);
+  DIR *d = depth > 0 ? opendir(dir) : NULL;
+  if (!d)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if ((e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) && e->d_name[0] != '.') {
+      char *sub = pipe_path_join(dir, e->d_name);
+      struct stat sb; /* DT_UNKNOWN: the file system does not say; never follow a link out of the cache */
+      if (e->d_type == DT_DIR || (lstat(sub, &sb) == 0 && S_ISDIR(sb.st_mode)))
+        sweep_tree(sub, depth - 1);
+      free(sub);
+    }
+  closedir(d);
 }
 
 CacheStore *cache_open(const char *dir, CacheMode mode, int lock_timeout_ms, PipeStatus *st, PipeDiagList *diags)
@@ -48,6 +70,8 @@ CacheStore *cache_open(const char *dir, CacheMode mode, int lock_timeout_ms, Pip
     cache_close(store);
     return NULL;
   }
+  if (mode == CACHE_WRITE)
+    sweep_tree(dir, 2); /* a run killed mid-write (SIGKILL, power loss) leaves its temporary files */
   return store;
 }
 

@@ -103,6 +103,17 @@ assert_json() {
 
 # --- descriptor files (plugins/desc/*.json in a cache) ---
 
+# allports_maps DIR N: N canonical maps of the allports fixture plugin (tests/data/rules/check/good.yaml) in DIR,
+# map K on channel K (N <= 16), so that they can all be generated together.
+allports_maps() {
+  local ch
+  mkdir -p "$1"
+  for ch in $(seq 1 "$2"); do
+    sed -e "s/^midi_channel: 6/midi_channel: $ch/" -e "s/^  name: allports.*/  name: allports on channel $ch/" \
+      -e '/channel: 9,/d' "${CTRLMAP_SOURCE_DIR:?}/tests/data/rules/check/good.yaml" >"$1/ch$ch.yaml"
+  done
+}
+
 # desc_file CACHE URI: prints the path of URI's descriptor, or nothing.
 desc_file() {
   grep -lxF -- " \"uri\": \"$2\"," "$1"/plugins/desc/*.json 2>/dev/null | head -1 || true

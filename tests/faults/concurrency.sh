@@ -178,11 +178,7 @@ check "two workflow:complete runs on one cache at once: both exit 0, the maps ar
 # The allports fixture among the 800 generated plugins, and twelve maps of it: a run that takes long enough
 # (a cold extract of 808 plugins) for the two to overlap.
 W="$T/w-maps"
-mkdir -p "$W"
-for ch in $(seq 1 12); do
-  sed -e "s/^midi_channel: 6/midi_channel: $ch/" -e "s/^  name: allports.*/  name: allports on channel $ch/" \
-    -e '/channel: 9,/d' "$CTRLMAP_SOURCE_DIR/tests/data/rules/check/good.yaml" >"$W/ch$ch.yaml"
-done
+allports_maps "$W" 12
 cp -R "$CTRLMAP_TEST_LV2_DIR/ctrlmap-allports.lv2" "$BIG/"
 C4="$T/c4"
 for r in a b; do

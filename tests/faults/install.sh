@@ -14,11 +14,7 @@ say "install.sh: SIGKILL during daw:generate --install"
 
 # Twelve maps of the allports fixture on channels 1-12, so that an install writes twelve files one after another.
 MAPS="$T/maps"
-mkdir -p "$MAPS"
-for ch in $(seq 1 12); do
-  sed -e "s/^midi_channel: 6/midi_channel: $ch/" -e "s/^  name: allports.*/  name: allports on channel $ch/" \
-    -e '/channel: 9,/d' "$CTRLMAP_SOURCE_DIR/tests/data/rules/check/good.yaml" >"$MAPS/ch$ch.yaml"
-done
+allports_maps "$MAPS" 12
 C="$T/cache"
 A="$T/ardour7/midi_maps"
 gen() { ctl daw:generate --lv2-path "$CTRLMAP_TEST_LV2_DIR" --cache-dir "$C" "$@" "$MAPS"; }

@@ -870,6 +870,34 @@ static void test_sweep_dead_temps(void **state)
   free(dir);
 }
 
+static void test_open_sweeps_killed_writes(void **state)
+{
+  (void)state;
+  /* What a writer killed mid-rename left, two levels down: a reader leaves it, the next writer removes it. */
+  char *dir = tu_tempdir();
+  char *sub = pipe_path_join(dir, "maps"), *deep = pipe_path_join(sub, "bindings");
+  mkdir(sub, 0755);
+  mkdir(deep, 0755);
+  char *t1 = pipe_path_join(sub, "status.tmp.12345.Ab12Cd"), *t2 = pipe_path_join(deep, "x.tmp.1.zzzzzz"),
+       *keep = pipe_path_join(deep, "x");
+  tu_write_file(t1, "t", 1);
+  tu_write_file(t2, "t", 1);
+  tu_write_file(keep, "k", 1);
+  PipeStatus st;
+  CacheStore *store = cache_open(dir, CACHE_READ, 1000, &st, NULL);
+  assert_non_null(store);
+  cache_close(store);
+  assert_int_equal(access(t1, F_OK), 0);
+  store = cache_open(dir, CACHE_WRITE, 1000, &st, NULL);
+  assert_non_null(store);
+  cache_close(store);
+  assert_int_not_equal(access(t1, F_OK), 0);
+  assert_int_not_equal(access(t2, F_OK), 0);
+  assert_int_equal(access(keep, F_OK), 0);
+  tu_rmtree(dir);
+  free(t1), free(t2), free(keep), free(sub), free(deep), free(dir);
+}
+
 static void test_fs_read(void **state)
 {
   (void)state;
@@ -950,6 +978,7 @@ int main(void)
       cmocka_unit_test(test_write_atomic_readonly_dir),
       cmocka_unit_test(test_sweep_temps),
       cmocka_unit_test(test_sweep_dead_temps),
+      cmocka_unit_test(test_open_sweeps_killed_writes),
       cmocka_unit_test(test_fs_read),
       cmocka_unit_test(test_path_join),
   };
