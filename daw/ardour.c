@@ -3,6 +3,7 @@
 #include "daw.h"
 
 #include "../pipeline/fsx.h"
+#include "../pipeline/text.h"
 #include "../pipeline/xalloc.h"
 
 #include <libxml/relaxng.h>
@@ -93,74 +94,11 @@ void daw_ardour_free(DawArdour *ar)
   free(ar);
 }
 
-/* ---- text ---- */
-
-/* The code point of the UTF-8 sequence at s (of at most `avail` bytes) and its length in *n (1 when it is not well
- * formed, then the result is -1). */
-static long utf8_next(const unsigned char *s, size_t avail, size_t *n)
-{
-  size_t need = s[0] < 0x80                    ? 1
-                : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
-                : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
-                : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
-                                               : 0;
-  static const long min[] = {0, 0, 0x80, 0x800, 0x10000};
-  *n = 1;
-  if (need == 0 || avail < need)
-    return -1;
-  long cp = need == 1 ? s[0] : s[0] & (0x7F >> need);
-  for (size_t i = 1; i < need; i++) {
-    if ((s[i] & 0xC0) != 0x80)
-      return -1;
-    cp = (cp << 6) | (s[i] & 0x3F);
-  }
-  if (cp < min[need] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    return -1;
-  *n = need;
-  return cp;
-}
-
-/* A character that may stand in a name, a comment or an attribute of the file: an XML 1.0 Char that is not a
- * control character (C0, DEL, C1), so that nothing in the file moves a terminal's cursor or breaks a line. */
-static bool printable(long cp)
-{
-  return cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp <= 0x9F) && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF) &&
-         cp != 0xFFFE && cp != 0xFFFF;
-}
-
-static bool text_ok(const char *s)
-{
-  const unsigned char *u = (const unsigned char *)s;
-  size_t len = strlen(s), n;
-  for (size_t i = 0; i < len; i += n)
-    if (!printable(utf8_next(u + i, len - i, &n)))
-      return false;
-  return true;
-}
-
 /* ---- names ---- */
 
 /* A plugin's name comes from its own Turtle, which nothing checked: a control character or a byte that is not
  * UTF-8 there is written as U+FFFD, so the name Ardour lists (and the line ctrlmap prints) stays one clean line,
  * and the XML is well formed (libxml2 writes "&#1;", which no XML 1.0 parser reads). */
-static char *printable_dup(const char *s)
-{
-  const unsigned char *u = (const unsigned char *)s;
-  size_t len = strlen(s), n;
-  char *out = pipe_xmalloc(3 * len + 1), *w = out;
-  for (size_t i = 0; i < len; i += n) {
-    if (printable(utf8_next(u + i, len - i, &n))) {
-      memcpy(w, u + i, n);
-      w += n;
-    } else {
-      memcpy(w, "\xEF\xBF\xBD", 3);
-      w += 3;
-    }
-  }
-  *w = '\0';
-  return out;
-}
-
 char *daw_ardour_display_name(json_t *b)
 {
   json_t *dev = json_object_get(b, "device"), *plug = json_object_get(b, "plugin");
@@ -169,7 +107,7 @@ char *daw_ardour_display_name(json_t *b)
   const char *plugin = json_string_value(json_object_get(plug, "name"));
   char *name = pipe_xasprintf("%s%s%s \u2014 %s", manufacturer ? manufacturer : "", manufacturer && model ? " " : "",
                               model ? model : "", plugin ? plugin : json_string_value(json_object_get(plug, "uri")));
-  char *clean = printable_dup(name);
+  char *clean = pipe_printable_dup(name);
   free(name);
   return clean;
 }
@@ -244,7 +182,8 @@ static bool binding_ok(json_t *b, const char *origin, PipeDiagList *diags)
   }
   const char *fn = json_string_value(json_object_get(b, "function"));
   const char *arg = json_string_value(json_object_get(b, "argument"));
-  if ((fn && !text_ok(fn)) || (arg && !text_ok(arg))) { /* maps:validate refuses them; this is the writer's own guard */
+  /* maps:validate refuses these; this is the writer's own guard */
+  if ((fn && !pipe_text_printable(fn)) || (arg && !pipe_text_printable(arg))) {
     pipe_diag_add(diags, PIPE_SEV_ERROR, "ardour-text", origin, 0, 0,
                   "control '%s' has a function or argument with control characters or bytes that are not UTF-8", id);
     ok = false;
@@ -290,7 +229,7 @@ static char *comment_safe(const char *s)
   size_t len = strlen(s), n;
   char *out = pipe_xmalloc(3 * len + 1), *w = out;
   for (size_t i = 0; i < len; i += n) {
-    bool ok = printable(utf8_next(u + i, len - i, &n));
+    bool ok = pipe_char_printable(pipe_utf8_next(u + i, len - i, &n));
     bool dash = s[i] == '-' && (s[i + 1] == '-' || s[i + 1] == '\0'); /* only where it would end the comment */
     if (ok && s[i] != '%' && s[i] != ';' && !dash) {
       memcpy(w, u + i, n);
@@ -340,7 +279,7 @@ static bool route_ok(const char *route, const char *origin, PipeDiagList *diags)
   size_t nd = strspn(digits, "0123456789");
   bool numeric = nd > 0;
   bool ok = numeric ? digits[nd] == '\0' && strtol(digits, NULL, 10) >= 1
-                    : *route && !strpbrk(route, " \t\n\"<>&") && text_ok(route); /* --route is not checked elsewhere */
+                    : *route && !strpbrk(route, " \t\n\"<>&") && pipe_text_printable(route); /* not checked elsewhere */
   if (!ok)
     pipe_diag_add(diags, PIPE_SEV_ERROR, "ardour-route", origin, 0, 0,
                   "route '%s' is not one Ardour can look up; expected S<n> (nth selected track, from 1), <n> (nth "
@@ -368,7 +307,7 @@ PipeStatus daw_ardour_render(DawArdour *ar, json_t *b, const DawArdourOpts *opts
     ok = binding_ok(binding, origin, diags) && ok;
   if (!ok)
     return PIPE_ERR_INVALID;
-  char *name = opts && opts->name ? printable_dup(opts->name) : daw_ardour_display_name(b);
+  char *name = opts && opts->name ? pipe_printable_dup(opts->name) : daw_ardour_display_name(b);
   xmlDocPtr doc = build_doc(b, name, route, position);
   free(name);
   ErrSink sink = {diags, origin};

@@ -4,6 +4,7 @@
 
 #include "maps_internal.h"
 
+#include "../pipeline/text.h"
 #include "../pipeline/xalloc.h"
 
 #include <libfyaml.h>
@@ -179,29 +180,8 @@ PipeStatus yaml_read_file(const char *path, char **data, size_t *len, PipeDiagLi
 /* Length of the UTF-8 sequence at s (at most `avail` bytes), or 0 when it is not well formed. */
 static size_t utf8_len(const unsigned char *s, size_t avail)
 {
-  size_t need;
-  unsigned min;
-  if (s[0] < 0x80)
-    return 1;
-  if (s[0] >= 0xC2 && s[0] <= 0xDF)
-    need = 2, min = 0x80;
-  else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-    need = 3, min = 0x800;
-  else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-    need = 4, min = 0x10000;
-  else
-    return 0;
-  if (avail < need)
-    return 0;
-  unsigned cp = s[0] & (0x7F >> need);
-  for (size_t i = 1; i < need; i++) {
-    if ((s[i] & 0xC0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (s[i] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return need;
+  size_t n;
+  return pipe_utf8_next(s, avail, &n) < 0 ? 0 : n;
 }
 
 /* YAML is text: libfyaml stops quietly at a NUL byte, so binary input is refused here, with its position. */

@@ -4,6 +4,7 @@
 #include "../plugins/plug.h"
 #include "fsx.h"
 #include "jsonx.h"
+#include "text.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -36,9 +37,13 @@ static void print_extract_report(PipeCtx *ctx, const PlugExtractReport *r)
           r->extracted, r->cached, r->removed, r->failed);
   size_t i;
   json_t *f;
-  json_array_foreach(r->failures, i, f)
-    fprintf(ctx->out, "  failed: %s: %s\n", json_string_value(json_object_get(f, "uri")),
-            json_string_value(json_object_get(f, "error")));
+  json_array_foreach(r->failures, i, f) {
+    fputs("  failed: ", ctx->out); /* a URI and a reason naming files: both come from the LV2 folders */
+    pipe_fputs_printable(json_string_value(json_object_get(f, "uri")), ctx->out);
+    fputs(": ", ctx->out);
+    pipe_fputs_printable(json_string_value(json_object_get(f, "error")), ctx->out);
+    fputc('\n', ctx->out);
+  }
   fprintf(ctx->out, "cache: %s\n", ctx->cache_dir);
 }
 
@@ -113,14 +118,15 @@ static json_t *list_rows(PipeCtx *ctx, json_t *index, json_t *health)
 }
 
 /* Prints `s` in a column of `width` characters (UTF-8 aware: "μ-Law" is 5 wide, not 6), cut if longer. */
-static void print_cell(FILE *out, const char *s, size_t width)
+static void print_cell(FILE *out, const char *text, size_t width)
 {
   size_t chars = 0, i = 0;
-  s = s ? s : "";
+  char *s = pipe_printable_dup(text ? text : ""); /* a plugin's name is whatever its Turtle says */
   for (; s[i] && chars < width; chars++)
     for (i++; ((unsigned char)s[i] & 0xC0) == 0x80; i++)
       ;
   fprintf(out, "%.*s%*s ", (int)i, s, (int)(width - chars), "");
+  free(s);
 }
 
 static void print_list_table(PipeCtx *ctx, json_t *rows)
@@ -138,7 +144,8 @@ static void print_list_table(PipeCtx *ctx, json_t *rows)
     fprintf(ctx->out, "%4lld %4lld ", (long long)json_integer_value(json_object_get(r, "control_in")),
             (long long)json_integer_value(json_object_get(r, "control_out")));
     print_cell(ctx->out, st, 12);
-    fprintf(ctx->out, "%s\n", json_string_value(json_object_get(r, "uri")));
+    pipe_fputs_printable(json_string_value(json_object_get(r, "uri")), ctx->out);
+    fputc('\n', ctx->out);
   }
   fprintf(ctx->out, "%zu plugins\n", json_array_size(rows));
 }
@@ -185,8 +192,11 @@ static void print_health_table(PipeCtx *ctx, json_t *results)
     if (!strcmp(st, "ok") && !all)
       continue;
     const char *detail = json_string_value(json_object_get(r, "detail"));
-    fprintf(ctx->out, "%-18s %-8.1f %-50s %s\n", st, json_real_value(json_object_get(r, "ms")),
-            json_string_value(json_object_get(r, "uri")), detail ? detail : "");
+    char *uri = pipe_printable_dup(json_string_value(json_object_get(r, "uri")));
+    fprintf(ctx->out, "%-18s %-8.1f %-50s ", st, json_real_value(json_object_get(r, "ms")), uri);
+    free(uri);
+    pipe_fputs_printable(detail, ctx->out);
+    fputc('\n', ctx->out);
   }
   fprintf(ctx->out, "%zu plugins:", json_array_size(results));
   const char *k;

@@ -1,6 +1,8 @@
 /* diag.c: the diagnostic list. */
 #include "diag.h"
 
+#include "text.h"
+
 #include "xalloc.h"
 
 #include <stdarg.h>
@@ -79,10 +81,15 @@ void pipe_diags_print(const PipeDiagList *list, FILE *out)
 {
   for (size_t i = 0; list && i < list->n; i++) {
     const PipeDiag *d = &list->items[i];
+    /* File names and messages quote what came from outside (paths, plugin names): no control character of theirs
+     * reaches the terminal. */
+    pipe_fputs_printable(d->file, out);
     if (d->file && d->line)
-      fprintf(out, "%s:%u:%u: ", d->file, d->line, d->column);
+      fprintf(out, ":%u:%u: ", d->line, d->column);
     else if (d->file)
-      fprintf(out, "%s: ", d->file);
-    fprintf(out, "%s: %s [%s]\n", pipe_severity_name(d->severity), d->message, d->code);
+      fputs(": ", out);
+    fprintf(out, "%s: ", pipe_severity_name(d->severity));
+    pipe_fputs_printable(d->message, out);
+    fprintf(out, " [%s]\n", d->code);
   }
 }

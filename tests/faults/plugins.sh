@@ -166,11 +166,27 @@ rss=$(sed -n 's/.*peak RSS \([0-9]*\)\.[0-9] MiB (ctrlmap).*/\1/p' "$ERR")
 if [ -z "$rss" ] || [ "$rss" -ge 64 ]; then fail "ctrlmap's own peak RSS is '$rss' MiB"; fi
 assert_elapsed_below 20000
 
+check "a plugin whose name and URI carry terminal escapes: described, but no control character reaches the terminal"
+mkdir -p "$B/evil.lv2"
+printf '@prefix lv2: <http://lv2plug.in/ns/lv2core#> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n<urn:ctrlmap:test:evil%%1B> a lv2:Plugin ; lv2:binary <evil.so> ; rdfs:seeAlso <evil.ttl> .\n' \
+  >"$B/evil.lv2/manifest.ttl"
+printf '@prefix doap: <http://usefulinc.com/ns/doap#> .\n@prefix lv2: <http://lv2plug.in/ns/lv2core#> .\n<urn:ctrlmap:test:evil%%1B> a lv2:Plugin ; doap:name "Evil\\u001B[2J\\u0007name" .\n' \
+  >"$B/evil.lv2/evil.ttl"
+timed plugins:extract --lv2-path "$B" --cache-dir "$C2" --timeout 3
+assert_rc 0
+ctl plugins:list --cache-dir "$C2" --plugin evil
+assert_rc 0
+assert_has "$OUT" "Evil"
+if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$OUT" "$ERR"; then fail "a control character reached the terminal"; fi
+ctl plugins:list --cache-dir "$C2" --plugin evil --format json
+assert_match "$OUT" '"name": *"Evil\\u001[bB]\[2J\\u0007name"' "the JSON (escaped, not lost)"
+rm -rf "$B/evil.lv2"
+
 check "the bad bundles removed: the next run drops them and the cache holds exactly the good plugins"
 rm -rf "$B"/{broken,missing,fifo,zero,big,fifoman,zeroman,hugeman}.lv2
 timed plugins:extract --lv2-path "$B" --cache-dir "$C2"
 assert_rc 0
-assert_has "$OUT" "plugins: 8 installed, 0 described now, 8 from cache, 5 removed, 0 failed"
+assert_has "$OUT" "plugins: 8 installed, 0 described now, 8 from cache, 6 removed, 0 failed"
 assert_lacks "$ERR" "lv2-bundle-skipped" "stderr"
 ctl workflow:health --cache-dir "$C2" --lv2-path "$B" --format json
 assert_no_crash
