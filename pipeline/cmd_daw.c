@@ -52,6 +52,7 @@ typedef struct {
   json_t *taken, *report;
   PipeDiagList *findings;
   size_t written, unchanged, installed, failed;
+  size_t refused; /* maps with errors in maps:check: not generated */
   bool no_schema, generated_dirty;
 } Gen;
 
@@ -205,8 +206,11 @@ static void print_generate(Gen *g)
       fprintf(g->ctx->out, "          installed %s\n", json_string_value(t));
   }
   pipe_diags_print(g->findings, g->ctx->out);
-  fprintf(g->ctx->out, "%zu Ardour maps: %zu written, %zu unchanged, %zu failed%s\n", json_array_size(g->report),
-          g->written, g->unchanged, g->failed, g->install_dirs ? "" : " (not installed: use --install)");
+  fprintf(g->ctx->out, "%zu Ardour maps: %zu written, %zu unchanged, %zu failed", json_array_size(g->report),
+          g->written, g->unchanged, g->failed);
+  if (g->refused)
+    fprintf(g->ctx->out, "; %zu maps not generated (errors above)", g->refused);
+  fprintf(g->ctx->out, "%s\n", g->install_dirs ? "" : " (not installed: use --install)");
 }
 
 static size_t failing_maps(json_t *rows)
@@ -227,6 +231,7 @@ int pipe_daw_generate(PipeCtx *ctx, bool all_or_nothing)
   int rc = PIPE_EXIT_ENV;
   long n = pipe_maps_check_run(ctx, false, false, &rows, g.findings);
   size_t bad = n >= 0 ? failing_maps(rows) : 0;
+  g.refused = bad;
   if (all_or_nothing && bad) {
     pipe_diags_print(g.findings, ctx->out);
     fprintf(ctx->out,

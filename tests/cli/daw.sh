@@ -238,6 +238,7 @@ assert_match "$OUT" "mda-dubdelay\.yaml:[0-9]+:[0-9]+: error: "
 assert_eq "$(n_maps "$T/out-bad-map")" 4 "maps written"
 [ ! -e "$T/out-bad-map/novation-launch-control-xl-3-mda-dubdelay.map" ] || fail "the broken map was generated"
 assert_has "$OUT" "4 written"
+assert_has "$OUT" "; 1 maps not generated (errors above)"
 
 # ---------------------------------------------------------------------------------------------------------------
 check "daw:list: current, then stale (map edited), orphan (map deleted), foreign"
