@@ -6,12 +6,10 @@
 #include "../pipeline/xalloc.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* The provenance comment is on the second line; a few hundred bytes hold it. */
 #define HEAD_BYTES 4096
@@ -66,15 +64,10 @@ char **daw_ardour_user_dirs(const char *dir, bool create, PipeDiagList *diags)
 
 static char *read_head(const char *path, size_t *len)
 {
-  /* Non-blocking open, then regular files only: a FIFO named *.map in Ardour's folder must not hang daw:list. */
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  struct stat sb;
-  FILE *f = fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? fdopen(fd, "rb") : NULL;
-  if (!f) {
-    if (fd >= 0)
-      close(fd);
+  /* Regular files only: a FIFO named *.map in Ardour's folder must not hang daw:list. */
+  FILE *f = pipe_fs_open_regular(path, "rb");
+  if (!f)
     return NULL;
-  }
   char *buf = pipe_xmalloc(HEAD_BYTES + 1);
   *len = fread(buf, 1, HEAD_BYTES, f);
   buf[*len] = '\0';

@@ -204,14 +204,9 @@ static char **collect(const char *const *paths, size_t n_paths, size_t *n, char 
 static bool looks_like_registry(const char *path)
 {
   /* Not blocking, and only a regular file: a FIFO named on the command line hung here, before the loader's checks */
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  struct stat sb;
-  FILE *f = fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? fdopen(fd, "r") : NULL;
-  if (!f) {
-    if (fd >= 0)
-      close(fd);
+  FILE *f = pipe_fs_open_regular(path, "r");
+  if (!f)
     return false;
-  }
   char line[512];
   bool channels = false, controls = false;
   for (int i = 0; i < 4000 && fgets(line, sizeof line, f); i++) {

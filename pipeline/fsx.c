@@ -92,6 +92,21 @@ done:
   return st;
 }
 
+FILE *pipe_fs_open_regular(const char *path, const char *mode)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat sb;
+  if (fd < 0)
+    return NULL;
+  FILE *f = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? fdopen(fd, mode) : NULL;
+  if (!f) {
+    int err = S_ISREG(sb.st_mode) ? errno : EINVAL;
+    close(fd);
+    errno = err;
+  }
+  return f;
+}
+
 PipeStatus pipe_fs_read(const char *path, size_t max_len, char **data, size_t *len, PipeDiagList *diags)
 {
   *data = NULL;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Creates `path` and its missing parents (mode 0755). */
 PipeStatus pipe_fs_mkdirs(const char *path, PipeDiagList *diags);
@@ -15,6 +16,10 @@ PipeStatus pipe_fs_mkdirs(const char *path, PipeDiagList *diags);
  * `path`, so readers and a killed writer only ever see the old file or the new one. With `durable`, the data is
  * fsync'd before the rename (for files whose loss would cost more than a rebuild). */
 PipeStatus pipe_fs_write_atomic(const char *path, const void *data, size_t len, bool durable, PipeDiagList *diags);
+
+/* Opens a regular file for reading as a stdio stream ("r" or "rb"), or NULL (errno set; EINVAL: not a regular
+ * file). The open does not block: a FIFO put where a file was expected would otherwise wait for a writer forever. */
+FILE *pipe_fs_open_regular(const char *path, const char *mode);
 
 /* Reads a whole file into an owned, NUL-terminated buffer. Files larger than `max_len` are refused. */
 PipeStatus pipe_fs_read(const char *path, size_t max_len, char **data, size_t *len, PipeDiagList *diags);

@@ -783,35 +783,40 @@ static void test_write_atomic_readonly_dir(void **state)
   free(dir);
 }
 
+/* Creates each of names[0..n) in dir. */
+static void make_files(const char *dir, const char *const *names, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    char *p = pipe_path_join(dir, names[i]);
+    tu_write_file(p, "t", 1);
+    free(p);
+  }
+}
+
+/* Fails unless each of names[0..n) in dir exists (exist) or is gone (!exist). */
+static void assert_files(const char *dir, const char *const *names, size_t n, bool exist)
+{
+  for (size_t i = 0; i < n; i++) {
+    char *p = pipe_path_join(dir, names[i]);
+    if ((access(p, F_OK) == 0) != exist)
+      fail_msg("%s was %s", names[i], exist ? "swept" : "not swept");
+    free(p);
+  }
+}
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
 static void test_sweep_temps(void **state)
 {
   (void)state;
   char *dir = tu_tempdir();
   static const char *const leftovers[] = {"x.tmp.abc", "index.json.tmp.Q1w2E3", ".tmp.", "a.tmp.b.tmp.c"};
   static const char *const keep[] = {"x.tmp", "tmp.x", "x.temp.abc", "index.json", "xtmp.abc", "x.tmpabc"};
-  for (size_t i = 0; i < sizeof leftovers / sizeof leftovers[0]; i++) {
-    char *p = pipe_path_join(dir, leftovers[i]);
-    tu_write_file(p, "t", 1);
-    free(p);
-  }
-  for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
-    char *p = pipe_path_join(dir, keep[i]);
-    tu_write_file(p, "k", 1);
-    free(p);
-  }
+  make_files(dir, leftovers, N_OF(leftovers));
+  make_files(dir, keep, N_OF(keep));
   pipe_fs_sweep_temps(dir);
-  for (size_t i = 0; i < sizeof leftovers / sizeof leftovers[0]; i++) {
-    char *p = pipe_path_join(dir, leftovers[i]);
-    if (access(p, F_OK) == 0)
-      fail_msg("%s was not swept", leftovers[i]);
-    free(p);
-  }
-  for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
-    char *p = pipe_path_join(dir, keep[i]);
-    if (access(p, F_OK) != 0)
-      fail_msg("%s was swept", keep[i]);
-    free(p);
-  }
+  assert_files(dir, leftovers, N_OF(leftovers), false);
+  assert_files(dir, keep, N_OF(keep), true);
   /* A missing directory is not an error. */
   char *missing = pipe_path_join(dir, "missing");
   pipe_fs_sweep_temps(missing);
@@ -842,29 +847,11 @@ static void test_sweep_dead_temps(void **state)
   const char *const gone[] = {dead, dead_in_name};
   const char *const kept[] = {alive, "notes.tmp.map", "x.map.tmp.abc", "x.map.tmp.12.abc", "x.map.tmp.0.abcdef",
                               "x.map.tmp.-5.abcdef", "x.map"};
-  for (size_t i = 0; i < 2; i++) {
-    char *p = pipe_path_join(dir, gone[i]);
-    tu_write_file(p, "t", 1);
-    free(p);
-  }
-  for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
-    char *p = pipe_path_join(dir, kept[i]);
-    tu_write_file(p, "k", 1);
-    free(p);
-  }
+  make_files(dir, gone, N_OF(gone));
+  make_files(dir, kept, N_OF(kept));
   pipe_fs_sweep_dead_temps(dir);
-  for (size_t i = 0; i < 2; i++) {
-    char *p = pipe_path_join(dir, gone[i]);
-    if (access(p, F_OK) == 0)
-      fail_msg("%s was not swept", gone[i]);
-    free(p);
-  }
-  for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
-    char *p = pipe_path_join(dir, kept[i]);
-    if (access(p, F_OK) != 0)
-      fail_msg("%s was swept", kept[i]);
-    free(p);
-  }
+  assert_files(dir, gone, N_OF(gone), false);
+  assert_files(dir, kept, N_OF(kept), true);
   pipe_fs_sweep_dead_temps("/nonexistent/ctrlmap");
   tu_rmtree(dir);
   free(dir);
