@@ -197,14 +197,10 @@ static void check_numbers(YamlCtx *ctx, const ProfileLoad *pl)
 
 PipeStatus map_profile_load_file(const char *path, MapProfile **profile, PipeDiagList *diags)
 {
-  char *text = NULL, desc[64];
-  size_t len = 0;
+  char desc[64];
   YamlDoc *doc = NULL;
   *profile = NULL;
-  PipeStatus st = yaml_read_file(path, &text, &len, diags);
-  if (st == PIPE_OK)
-    st = yaml_parse(text, len, path, &doc, diags);
-  free(text);
+  PipeStatus st = yaml_parse_file(path, &doc, diags);
   if (st != PIPE_OK)
     return st;
   YamlCtx ctx = {path, diags, 0};

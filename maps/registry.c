@@ -143,14 +143,10 @@ static const YamlKey REGISTRY_KEYS[] = {
 
 PipeStatus map_registry_load_file(const char *path, MapRegistry **registry, PipeDiagList *diags)
 {
-  char *text = NULL, desc[64];
-  size_t len = 0;
+  char desc[64];
   YamlDoc *doc = NULL;
   *registry = NULL;
-  PipeStatus st = yaml_read_file(path, &text, &len, diags);
-  if (st == PIPE_OK)
-    st = yaml_parse(text, len, path, &doc, diags);
-  free(text);
+  PipeStatus st = yaml_parse_file(path, &doc, diags);
   if (st != PIPE_OK)
     return st;
   YamlCtx ctx = {path, diags, 0};
@@ -191,14 +187,8 @@ void map_registry_free(MapRegistry *registry)
 
 bool map_file_is_registry(const char *path)
 {
-  char *text = NULL;
-  size_t len = 0;
   YamlDoc *doc = NULL;
-  if (yaml_read_file(path, &text, &len, NULL) != PIPE_OK)
-    return false;
-  PipeStatus st = yaml_parse(text, len, path, &doc, NULL);
-  free(text);
-  if (st != PIPE_OK)
+  if (yaml_parse_file(path, &doc, NULL) != PIPE_OK)
     return false;
   const YamlNode *root = yaml_doc_root(doc), *channels = yaml_lookup(root, "channels");
   bool is = channels && channels->kind == YAML_MAPPING && !yaml_lookup(root, "controls");

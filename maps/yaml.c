@@ -1171,3 +1171,15 @@ bool yaml_get_long(YamlCtx *ctx, const YamlKey *key, const YamlNode *value, long
   *out = v;
   return true;
 }
+
+PipeStatus yaml_parse_file(const char *path, YamlDoc **doc, PipeDiagList *diags)
+{
+  char *text = NULL;
+  size_t len = 0;
+  *doc = NULL;
+  PipeStatus st = yaml_read_file(path, &text, &len, diags);
+  if (st == PIPE_OK)
+    st = yaml_parse(text, len, path, doc, diags);
+  free(text);
+  return st;
+}

@@ -53,6 +53,8 @@ PipeStatus yaml_read_file(const char *path, char **data, size_t *len, PipeDiagLi
  * PIPE_ERR_PARSE for the yaml-* codes. libfyaml never prints: its diagnostics are collected. The tree does not point
  * into `text`. */
 PipeStatus yaml_parse(const char *text, size_t len, const char *file, YamlDoc **doc, PipeDiagList *diags);
+/* yaml_read_file, then yaml_parse: a file's document, or an error status with *doc NULL. */
+PipeStatus yaml_parse_file(const char *path, YamlDoc **doc, PipeDiagList *diags);
 const YamlNode *yaml_doc_root(const YamlDoc *doc); /* borrowed */
 void yaml_doc_free(YamlDoc *doc);                  /* NULL is a no-op */
 
