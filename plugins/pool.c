@@ -36,7 +36,6 @@ typedef struct {
   size_t job, served;
   uint64_t started;             /* dispatch time, ns */
   unsigned long long out_bytes; /* the current job's output so far */
-  bool out_header, out_cut;     /* its "== label ==" line and its truncation note are in the log */
 } Worker;
 
 typedef struct {
@@ -163,8 +162,6 @@ static void child_setup(Pool *p, int self, int out_w)
   dup2(out_w, STDERR_FILENO);
   if (devnull > STDERR_FILENO)
     close(devnull);
-  /* A log write that fails must not kill the worker (SIGXFSZ on a file size limit). */
-  signal(SIGXFSZ, SIG_IGN);
 }
 
 static void close_pair(int fds[2])
@@ -239,29 +236,27 @@ static int reap(pid_t pid, bool kill_now)
 static void log_write(const Pool *p, const char *data, size_t len)
 {
   /* The log is best effort: a full disk loses log lines, never the run. */
-  if (p->o->output_fd >= 0 && !io_all(p->o->output_fd, (void *)data, len, true))
-    return;
+  if (p->o->output_fd >= 0)
+    (void)io_all(p->o->output_fd, (void *)data, len, true);
 }
 
 /* Appends a chunk of worker i's output to the log, under its job's label, up to the per-job limit. */
 static void log_output(Pool *p, Worker *w, const char *data, size_t len)
 {
-  if (!w->out_header) {
+  unsigned long long before = w->out_bytes;
+  w->out_bytes += len;
+  if (before == 0) { /* the job's first output: its label first */
     const char *label = p->o->label ? p->o->label(p->o->ctx, w->job) : NULL;
     char *head = label ? pipe_xasprintf("== %s ==\n", label) : pipe_xasprintf("== job %zu ==\n", w->job);
     log_write(p, head, strlen(head));
     free(head);
-    w->out_header = true;
   }
-  unsigned long long before = w->out_bytes;
-  w->out_bytes += len;
   if (before < p->out_limit)
     log_write(p, data, (size_t)(len < p->out_limit - before ? len : p->out_limit - before));
-  if (w->out_bytes > p->out_limit && !w->out_cut) {
+  if (before <= p->out_limit && w->out_bytes > p->out_limit) { /* crossing the limit: say so, once */
     char note[96];
     int n = snprintf(note, sizeof note, "\n[ctrlmap: output cut here, after %zu bytes]\n", p->out_limit);
     log_write(p, note, (size_t)n);
-    w->out_cut = true;
   }
 }
 
@@ -325,7 +320,6 @@ static bool dispatch(Pool *p, int i)
   w->job = p->next++;
   w->started = pipe_now_ns();
   w->out_bytes = 0;
-  w->out_header = w->out_cut = false;
   return true;
 }
 
