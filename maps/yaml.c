@@ -425,21 +425,25 @@ static char *flow_cut_text(const char *s, const FlowScan *f, size_t *len)
   return out;
 }
 
+/* C0, DEL and C1: the characters that move a terminal's cursor or break a line. */
+static bool is_control(long cp)
+{
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
+
 char *yaml_printable(const char *s)
 {
   const unsigned char *u = (const unsigned char *)s;
   size_t len = strlen(s), i = 0, n = 0;
-  while (i < len && (n = utf8_len(u + i, len - i)) && !(n == 1 && (u[i] < 0x20 || u[i] == 0x7F)) &&
-         !(n == 2 && u[i] == 0xC2 && u[i + 1] < 0xA0))
+  long cp;
+  while (i < len && (cp = pipe_utf8_next(u + i, len - i, &n)) >= 0 && !is_control(cp))
     i += n;
   if (i == len)
     return NULL;
   char *out = pipe_xmalloc(4 * len + 1), *w = out;
   for (i = 0; i < len; i += n) {
-    n = utf8_len(u + i, len - i);
-    bool bad = n == 0 || (n == 1 && (u[i] < 0x20 || u[i] == 0x7F)) || (n == 2 && u[i] == 0xC2 && u[i + 1] < 0xA0);
-    if (bad) {
-      n = n ? n : 1;
+    cp = pipe_utf8_next(u + i, len - i, &n); /* n is 1 when it is not UTF-8 */
+    if (cp < 0 || is_control(cp)) {
       for (size_t k = 0; k < n; k++)
         w += sprintf(w, "\\x%02x", u[i + k]);
     } else {
@@ -518,14 +522,10 @@ static bool scalar_bad_char(const char *text, size_t len, bool key, long *cp)
       i++;
       continue;
     }
-    size_t n = utf8_len(s + i, len - i);
-    if (n == 0) {
-      *cp = -1;
-      return true;
-    }
-    unsigned c = n == 1 ? s[i] : n == 2 ? (s[i] & 0x1Fu) << 6 | (s[i + 1] & 0x3Fu) : 0x100;
-    if ((c < 0x20 && c != '\t' && (c != '\n' || key)) || (c >= 0x7F && c <= 0x9F)) {
-      *cp = (long)c;
+    size_t n;
+    long c = pipe_utf8_next(s + i, len - i, &n);
+    if (c < 0 || (is_control(c) && c != '\t' && (c != '\n' || key))) {
+      *cp = c;
       return true;
     }
     i += n;
